@@ -1,0 +1,4 @@
+export * from './model.js';
+export * from './ensembleConfig.js';
+export * from './bootstrap.js';
+export * from './version.js';

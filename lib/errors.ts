@@ -1,0 +1,88 @@
+// Every error the controller raises. Its `kind` steers the tick: `transient` waits for the next
+// tick, `conflict` stops this cluster quietly, `unsafe` reports and alarms without destroying
+// anything, `invalid-input` alarms. Context is JSON-safe so it can go straight into a log line.
+
+export type ErrorKind = 'transient' | 'conflict' | 'unsafe' | 'invalid-input';
+export type ErrorContext = Record<string, string | number | boolean>;
+
+export abstract class ControllerError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly context: ErrorContext;
+
+  constructor(message: string, context: ErrorContext, options?: ErrorOptions) {
+    super(message, options);
+    this.context = context;
+  }
+}
+
+/** Input from outside (spec, state, event, CLI, mntr, config znode, bootstrap request) is wrong. */
+export class InvalidInputError extends ControllerError {
+  readonly kind = 'invalid-input';
+
+  /**
+   * @param source what was being read, e.g. "bootstrap request" or "mntr from 127.0.0.1"
+   * @param issues one line per problem, each naming the field and the value
+   */
+  constructor(
+    readonly source: string,
+    readonly issues: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid ${source}: ${issues.join('; ')}`, { source, issues: issues.join('; ') }, options);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** ZooKeeper (or Java) is not installed where we can use it; the message says how to fix it. */
+export class MissingDependencyError extends ControllerError {
+  readonly kind = 'invalid-input';
+
+  constructor(
+    readonly dependency: string,
+    readonly fix: string,
+  ) {
+    super(`${dependency} not found: ${fix}`, { dependency, fix });
+    this.name = 'MissingDependencyError';
+  }
+}
+
+/** A local ZooKeeper server did not start (or did not answer in time); carries its log tail. */
+export class ServerStartError extends ControllerError {
+  readonly kind = 'transient';
+
+  constructor(
+    readonly serverId: number,
+    reason: string,
+    readonly logTail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`server ${serverId} did not start: ${reason}\n--- last lines of its log ---\n${logTail}`, { serverId, reason }, options);
+    this.name = 'ServerStartError';
+  }
+}
+
+/** Turns anything thrown into a ControllerError, keeping the original as the cause. */
+export function toControllerError(err: unknown): ControllerError {
+  if (err instanceof ControllerError) return err;
+  return new UnexpectedError(err);
+}
+
+export class UnexpectedError extends ControllerError {
+  readonly kind = 'unsafe';
+
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), {}, { cause });
+    this.name = 'UnexpectedError';
+  }
+}
+
+/** One value, shown as it was given, for error messages ("voters=4"). */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

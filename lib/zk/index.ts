@@ -1,0 +1,23 @@
+export { superDigest } from './auth.js';
+export { ProbeFailedError, type ProbeFailure } from './errors.js';
+export { sendFourLetterWord, type FourLetterWord } from './fourLetterWord.js';
+export { NOT_SERVING, parseSrvr, type ServerMode, type SrvrAnswer, type SrvrStats } from './srvr.js';
+export {
+  BadArgumentsError,
+  BadVersionError,
+  ConnectionLossError,
+  NewConfigNoQuorumError,
+  NoNodeError,
+  NodeExistsError,
+  NotAuthorisedError,
+  ReconfigDisabledError,
+  ReconfigInProgressError,
+  SessionExpiredError,
+  UnexpectedZooKeeperError,
+  ZooKeeperCallError,
+  ZooKeeperTimeoutError,
+  errorForCode,
+  type CallContext,
+} from './errors.js';
+export { encodeReconfigRequest, type ReconfigRequest } from './jute.js';
+export { ZooKeeperSession, describeReconfig, type CreateMode, type SessionOptions, type ZnodeData } from './session.js';

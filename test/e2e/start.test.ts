@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { processesUnder } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
+
+// `npm start` as a user runs it (minus npm's prestart hook, which `npm test` has already run).
+
+function start(home: string, prefix: string): { output: () => string; exited: Promise<number | null>; interrupt: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/start.ts', '--home', home, '--address-prefix', prefix], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    interrupt: () => child.kill('SIGINT'),
+  };
+}
+
+describe('npm start', () => {
+  it('starts a 3-voter ensemble, prints its members and connect string, stops every server on Ctrl-C, and resumes it next time', async () => {
+    const home = mkdtempSync(join(inject('testRoot'), 'start-'));
+    const prefix = `127.${200 + (process.pid % 50)}.1`;
+    for (const run of ['first', 'resumed']) {
+      const app = start(home, prefix);
+      try {
+        await waitFor(`the ${run} run to print its connect string`, () => (app.output().includes('Ctrl-C stops') ? true : undefined), { timeoutMs: 40_000 });
+        expect(app.output()).toContain(`connect string: ${prefix}.1:2181,${prefix}.2:2181,${prefix}.3:2181`);
+        expect(app.output().match(/^ {2}server \d .* (leader|follower)$/gm)).toHaveLength(3);
+        expect(processesUnder(home)).toHaveLength(4); // the controller and 3 JVMs
+      } finally {
+        app.interrupt();
+      }
+      expect(await app.exited).toBe(0);
+      expect(app.output()).toContain('all servers stopped');
+      expect(processesUnder(home)).toEqual([]);
+    }
+  }, 120_000);
+
+  it('refuses a bad option with one line naming it, and starts nothing', async () => {
+    const home = mkdtempSync(join(inject('testRoot'), 'start-'));
+    const app = start(home, '127.0.0.300');
+    expect(await app.exited).toBe(1);
+    expect(app.output().trim()).toBe('zk-autoscaler: invalid npm start options: addressPrefix: must be "127.<a>.<b>" (got "127.0.0.300")');
+    expect(processesUnder(home)).toEqual([]);
+  }, 30_000);
+});
