@@ -1,3 +1,6 @@
+import type { MemberProbe } from './health.js';
+import type { ServerId } from './model.js';
+
 // ZooKeeper versions: reconfig had known bugs before 3.5.9 and 3.6.2, so we refuse to reconfig
 // (or run) anything older.
 
@@ -23,4 +26,14 @@ export function hasReconfigFixes(v: ZooKeeperVersion): boolean {
 
 export function showVersion(v: ZooKeeperVersion): string {
   return `${v.major}.${v.minor}.${v.patch}`;
+}
+
+/** Members whose probe shows a ZooKeeper without the reconfig fixes (or a version we cannot read):
+ * while any is listed, no reconfig may be sent. */
+export function membersBlockingReconfig(probes: readonly MemberProbe[]): { serverId: ServerId; version: string }[] {
+  return probes.flatMap((p) => {
+    if (p.result.status !== 'serving') return [];
+    const version = parseZooKeeperVersion(p.result.health.version);
+    return version && hasReconfigFixes(version) ? [] : [{ serverId: p.serverId, version: p.result.health.version }];
+  });
 }

@@ -10,6 +10,21 @@ export type ProbeFailure =
   /** The address cannot be reached at all (EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL...). */
   | 'unreachable';
 
+/** How a socket error code shows in a probe's result. */
+export function probeFailureOf(code: string | undefined): ProbeFailure {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return 'unreachable';
+    default:
+      return 'broken';
+  }
+}
+
 /** A probe that got no answer; `failure` says how, for detection's evidence. */
 export class ProbeFailedError extends ControllerError {
   readonly kind = 'transient';
@@ -184,3 +199,4 @@ export function errorForCode(code: number, call: CallContext, cause?: unknown): 
       return new UnexpectedZooKeeperError(call, code, options);
   }
 }
+

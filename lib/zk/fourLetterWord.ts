@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { ProbeFailedError, type ProbeFailure } from './errors.js';
+import { ProbeFailedError, probeFailureOf, type ProbeFailure } from './errors.js';
 
 export type FourLetterWord = 'ruok' | 'srvr' | 'mntr' | 'conf' | 'isro' | 'stat';
 
@@ -35,21 +35,7 @@ export function sendFourLetterWord(host: string, port: number, word: FourLetterW
       else chunks.push(chunk);
     });
     socket.on('end', () => finish(undefined));
-    socket.on('error', (err: NodeJS.ErrnoException) => fail(failureOf(err.code), err.message, err));
+    socket.on('error', (err: NodeJS.ErrnoException) => fail(probeFailureOf(err.code), err.message, err));
     socket.connect({ host, port }, () => socket.write(word));
   });
-}
-
-function failureOf(code: string | undefined): ProbeFailure {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-      return 'unreachable';
-    default:
-      return 'broken';
-  }
 }

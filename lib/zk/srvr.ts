@@ -1,11 +1,11 @@
+import type { ServerMode } from '../core/health.js';
 import { InvalidInputError } from '../errors.js';
 
 // The 4lw `srvr` answer: the only 4lw with the zxid, and the cheapest "is it serving, in which mode".
 
 export const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests';
 
-export type ServerMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only';
-const MODES: readonly ServerMode[] = ['leader', 'follower', 'observer', 'standalone', 'read-only'];
+export const MODES: readonly ServerMode[] = ['leader', 'follower', 'observer', 'standalone', 'read-only'];
 
 export interface SrvrStats {
   readonly version: string;

@@ -5,7 +5,8 @@ import { inject } from 'vitest';
 import { findJava, findZooKeeper, ProcessFleet } from '../../lib/adapters/local/index.js';
 import { ZooKeeperSettingsSchema, type ZooKeeperSettings } from '../../lib/config/index.js';
 import { memberAt, renderServerFiles, type ConfigMember, type Membership, type ServerId } from '../../lib/core/index.js';
-import { parseSrvr, sendFourLetterWord, superDigest, type SrvrAnswer } from '../../lib/zk/index.js';
+import type { ProbeResult } from '../../lib/core/index.js';
+import { parseSrvr, probeServer, sendFourLetterWord, superDigest, ZooKeeperEnsembleAdmin, type SrvrAnswer } from '../../lib/zk/index.js';
 import { killProcessesUnder, processesUnder } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -25,6 +26,8 @@ export interface EnsembleOptions {
   readonly settings?: Partial<ZooKeeperSettings>;
   /** Wait until a leader and every member serve (default), or only until each answers `ruok`. */
   readonly waitFor?: 'quorum' | 'ruok';
+  /** Edits each rendered zoo.cfg, for tests of servers configured otherwise than we would. */
+  readonly editZooCfg?: (zooCfg: string) => string;
 }
 
 export interface TestEnsemble {
@@ -36,6 +39,10 @@ export interface TestEnsemble {
   hostOf(serverId: ServerId): string;
   connectString(serverIds?: readonly ServerId[]): string;
   srvr(serverId: ServerId): Promise<SrvrAnswer>;
+  /** srvr + mntr of one server, as the controller's probe sees it. */
+  probe(serverId: ServerId): Promise<ProbeResult>;
+  /** An admin session (super user) to the given servers, or to the initial members. */
+  admin(serverIds?: readonly ServerId[]): Promise<ZooKeeperEnsembleAdmin>;
   /** The id of the one server that says it is leader, if exactly one does. */
   leader(serverIds?: readonly ServerId[]): Promise<ServerId | undefined>;
   waitForQuorum(serverIds?: readonly ServerId[], timeoutMs?: number): Promise<ServerId>;
@@ -98,6 +105,8 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
     connectString: (ids = ensemble.members.map((m) => m.serverId)) =>
       ids.map((id) => `${hostOf(id)}:${settings.clientPort}`).join(','),
     srvr,
+    probe: (id) => probeServer(hostOf(id), { timeoutMs: 2000, via: 'four-letter-words', clientPort: settings.clientPort, adminPort: settings.adminPort }),
+    admin: (ids) => ZooKeeperEnsembleAdmin.open({ connectString: ensemble.connectString(ids), superPassword: TEST_PASSWORD, timeoutMs: 5000 }),
     leader,
     async waitForQuorum(ids = ensemble.members.map((m) => m.serverId), timeoutMs = START_TIMEOUT_MS) {
       return waitFor(
@@ -110,8 +119,8 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
       );
     },
     async launch(serverId, membership) {
-      await fleet.launch(serverId, (p) =>
-        renderServerFiles({
+      await fleet.launch(serverId, (p) => {
+        const files = renderServerFiles({
           cluster: 'test',
           settings,
           allowEvenVoters: true,
@@ -121,8 +130,9 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
           dataDir: p.dataDir,
           superDigest: digest,
           membership,
-        }),
-      );
+        });
+        return options.editZooCfg ? { ...files, zooCfg: options.editZooCfg(files.zooCfg) } : files;
+      });
     },
     kill: (id) => fleet.stop(id, 'kill'),
     processes: () => processesUnder(dir),

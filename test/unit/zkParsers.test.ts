@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { membersBlockingReconfig, parseEnsembleConfig, type MemberProbe, type ServerHealth } from '../../lib/core/index.js';
+import { InvalidInputError } from '../../lib/errors.js';
+import {
+  BadArgumentsError,
+  BadVersionError,
+  ConnectionLossError,
+  encodeReconfigRequest,
+  errorForCode,
+  healthFrom,
+  monitorJsonToMntr,
+  NewConfigNoQuorumError,
+  NotAuthorisedError,
+  parseMntr,
+  parseSrvr,
+  ReconfigDisabledError,
+  ReconfigInProgressError,
+  SessionExpiredError,
+  UnexpectedZooKeeperError,
+} from '../../lib/zk/index.js';
+
+// Samples are real answers from Debian's ZooKeeper 3.8.0 (docs/zookeeper-facts.md §c, §g).
+
+const SRVR_LEADER = `Zookeeper version: 3.8.0-\${mvngit.commit.id}, built on 2024-12-29 17:54 UTC
+Latency min/avg/max: 0/3.4599/71
+Received: 1362
+Sent: 1384
+Connections: 2
+Outstanding: 1
+Zxid: 0x10000053c
+Mode: leader
+Node count: 1334
+Proposal sizes last/min/max: 136/48/377
+`;
+
+const MNTR_LEADER = [
+  'zk_version\t3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC',
+  'zk_server_state\tleader',
+  'zk_peer_state\tleading - broadcast',
+  'zk_avg_latency\t3.4599',
+  'zk_min_latency\t0',
+  'zk_max_latency\t71',
+  'zk_outstanding_requests\t1',
+  'zk_num_alive_connections\t2',
+  'zk_packets_received\t1362',
+  'zk_packets_sent\t1384',
+  'zk_znode_count\t1334',
+  'zk_watch_count\t0',
+  'zk_ephemerals_count\t0',
+  'zk_approximate_data_size\t12345',
+  'zk_open_file_descriptor_count\t48',
+  'zk_max_file_descriptor_count\t20000',
+  'zk_quorum_size\t3',
+  'zk_synced_followers\t3',
+  'zk_synced_non_voting_followers\t1',
+  'zk_synced_observers\t1',
+  'zk_learners\t4',
+  'zk_pending_syncs\t0',
+  'zk_avg_7_ack_latency\t0.5',
+  '',
+].join('\n');
+
+function health(): ServerHealth {
+  const srvr = parseSrvr(SRVR_LEADER, 'srvr');
+  if (!srvr.serving) throw new Error('sample must be serving');
+  return healthFrom(srvr, parseMntr(MNTR_LEADER, 'mntr'), 'mntr');
+}
+
+function issuesOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return (err as InvalidInputError).issues;
+  }
+  throw new Error('expected an InvalidInputError');
+}
+
+describe('srvr', () => {
+  it('reads mode, zxid (which mntr lacks), latency and counters', () => {
+    expect(parseSrvr(SRVR_LEADER, 'srvr')).toMatchObject({
+      serving: true,
+      mode: 'leader',
+      zxid: 0x10000053cn,
+      latencyMs: { min: 0, avg: 3.4599, max: 71 },
+      outstanding: 1,
+      connections: 2,
+      nodeCount: 1334,
+    });
+  });
+
+  it('tells a server that is up but not serving', () => {
+    expect(parseSrvr('This ZooKeeper instance is not currently serving requests\n', 'srvr')).toEqual({ serving: false });
+  });
+
+  it('names the key and value that are malformed', () => {
+    expect(issuesOf(() => parseSrvr(SRVR_LEADER.replace('Zxid: 0x10000053c', 'Zxid: banana'), 'srvr'))).toEqual(['Zxid: expected 0x<hex> (got "banana")']);
+    expect(issuesOf(() => parseSrvr(SRVR_LEADER.replace('Mode: leader', 'Mode: emperor'), 'srvr'))).toEqual(['Mode: unknown (got "emperor")']);
+    expect(issuesOf(() => parseSrvr('imok', 'srvr'))).toContain('Mode: missing');
+  });
+});
+
+describe('mntr', () => {
+  it('joins srvr and mntr into one health, counting the leader\'s synced voters as followers - non-voting + 1', () => {
+    const h = health();
+    expect(h).toMatchObject({ mode: 'leader', zxid: 0x10000053cn, votersInConfig: 3, outstandingRequests: 1, connections: 2 });
+    expect(h.leader).toEqual({ syncedFollowers: 3, syncedNonVotingFollowers: 1, syncedObservers: 1, learners: 4, pendingSyncs: 0, syncedVoters: 3 });
+  });
+
+  it('keeps the keys it does not read', () => {
+    expect(health().extra).toEqual({ zk_avg_7_ack_latency: '0.5' });
+  });
+
+  it('names the key and value that are malformed', () => {
+    const srvr = parseSrvr(SRVR_LEADER, 'srvr');
+    if (!srvr.serving) throw new Error('serving');
+    const bad = parseMntr(MNTR_LEADER.replace('zk_outstanding_requests\t1', 'zk_outstanding_requests\tmany'), 'mntr');
+    expect(issuesOf(() => healthFrom(srvr, bad, 'mntr'))).toEqual(['zk_outstanding_requests: not a whole number (got "many")']);
+    expect(issuesOf(() => parseMntr('zk_a\t1\nno tab here\n', 'mntr'))).toEqual(['line 2: expected "zk_<key><TAB><value>" (got "no tab here")']);
+    expect(issuesOf(() => parseMntr('zk_a\t1\nzk_a\t2\n', 'mntr'))).toEqual(['zk_a: listed twice']);
+  });
+
+  it('refuses a mode that changed between the srvr and the mntr answer', () => {
+    const srvr = parseSrvr(SRVR_LEADER.replace('Mode: leader', 'Mode: follower'), 'srvr');
+    if (!srvr.serving) throw new Error('serving');
+    expect(issuesOf(() => healthFrom(srvr, parseMntr(MNTR_LEADER, 'mntr'), 'mntr'))[0]).toMatch(/role changed between the two answers/);
+  });
+
+  it("reads the AdminServer's monitor JSON as the same keys", () => {
+    expect(monitorJsonToMntr({ server_state: 'leader', avg_latency: 4.5, synced_followers: 3, command: 'monitor', error: null }, 'monitor')).toEqual(
+      new Map([['zk_server_state', 'leader'], ['zk_avg_latency', '4.5'], ['zk_synced_followers', '3']]),
+    );
+  });
+});
+
+describe('server versions', () => {
+  const probe = (serverId: number, version: string): MemberProbe => ({
+    serverId,
+    endpoint: `10.0.0.${serverId}:2181`,
+    tookMs: 1,
+    result: { status: 'serving', health: { ...health(), version } },
+  });
+
+  it('blocks reconfig while any member runs a ZooKeeper older than 3.5.9 / 3.6.2', () => {
+    expect(membersBlockingReconfig([probe(1, '3.8.0-abc, built on x'), probe(2, '3.6.2'), probe(3, '3.5.9')])).toEqual([]);
+    expect(membersBlockingReconfig([probe(1, '3.8.0'), probe(2, '3.6.1'), probe(3, '3.5.8-1'), probe(4, 'unknown')])).toEqual([
+      { serverId: 2, version: '3.6.1' },
+      { serverId: 3, version: '3.5.8-1' },
+      { serverId: 4, version: 'unknown' },
+    ]);
+  });
+});
+
+describe('reconfig on the wire', () => {
+  it('encodes ReconfigRequest as jute: ustrings with -1 for null, then the 8-byte config version', () => {
+    const bytes = encodeReconfigRequest({ leaving: [4, 5], fromConfig: 0x10000000cn });
+    expect(bytes.toString('hex')).toBe(
+      ['ffffffff', '00000003' + Buffer.from('4,5').toString('hex'), 'ffffffff', '000000010000000c'].join(''),
+    );
+  });
+
+  it('maps every reconfig answer to its own error type', () => {
+    const call = { server: '10.0.0.1:2181', operation: 'reconfig', args: 'leaving=4 fromConfig=10000000c' };
+    expect(errorForCode(-103, call)).toBeInstanceOf(BadVersionError);
+    expect(errorForCode(-14, call)).toBeInstanceOf(ReconfigInProgressError);
+    expect(errorForCode(-13, call)).toBeInstanceOf(NewConfigNoQuorumError);
+    expect(errorForCode(-123, call)).toBeInstanceOf(ReconfigDisabledError);
+    expect(errorForCode(-8, call)).toBeInstanceOf(BadArgumentsError);
+    expect(errorForCode(-5, call)).toBeInstanceOf(BadArgumentsError);
+    expect(errorForCode(-102, call)).toBeInstanceOf(NotAuthorisedError);
+    expect(errorForCode(-4, call)).toBeInstanceOf(ConnectionLossError);
+    expect(errorForCode(-112, call)).toBeInstanceOf(SessionExpiredError);
+    expect(errorForCode(-999, call)).toBeInstanceOf(UnexpectedZooKeeperError);
+    expect(errorForCode(-13, call).message).toBe('reconfig(leaving=4 fromConfig=10000000c) on 10.0.0.1:2181: the new config would have no synced quorum');
+    expect(errorForCode(-13, call).context).toMatchObject({ server: '10.0.0.1:2181', operation: 'reconfig', code: -13 });
+  });
+});
+
+describe('/zookeeper/config', () => {
+  it('parses hash-ordered lines with the version ZooKeeper writes', () => {
+    const config = parseEnsembleConfig(
+      [
+        'server.1=127.0.10.1:2888:3888:participant;127.0.10.1:2181',
+        'server.9=127.0.10.9:2888:3888:observer;127.0.10.9:2181',
+        'server.2=127.0.10.2:2888:3888:participant;127.0.10.2:2181',
+        'version=10000000c',
+      ].join('\n'),
+      'znode',
+    );
+    expect(config.version).toBe(0x10000000cn);
+    expect(config.members.map((m) => `${m.serverId}:${m.role}`)).toEqual(['1:voter', '2:voter', '9:observer']);
+  });
+
+  it('names the line and what is wrong with it', () => {
+    expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant\nversion=1', 'znode'))).toEqual([
+      'line 1 "server.1=127.0.0.1:2888:3888:participant": no client address (";host:port")',
+    ]);
+    expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:leader;127.0.0.1:2181\nversion=1', 'znode'))[0]).toMatch(
+      /role must be participant or observer, got "leader"/,
+    );
+    expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181', 'znode'))).toEqual([
+      'version: missing (no "version=" line)',
+    ]);
+  });
+});
