@@ -2,10 +2,28 @@ export { parseOrThrow, describeIssues } from './parse.js';
 export {
   ClusterNameSchema,
   ClusterSpecSchema,
+  DetectionSchema,
+  LoadPolicySchema,
   ObserverBoundsSchema,
+  ScheduleSchema,
+  StrategyNameSchema,
   VoterBoundsSchema,
+  ZoneSchema,
   ZooKeeperSettingsSchema,
   type ClusterSpec,
+  type StrategyName,
   type ZooKeeperSettings,
 } from './spec.js';
 export { StartOptionsSchema, type StartOptions } from './cli.js';
+export {
+  ControllerStateSchema,
+  MemberHealthSchema,
+  MemberRecordSchema,
+  OperationSchema,
+  initialState,
+  type ControllerState,
+  type MemberHealth,
+  type MemberRecord,
+  type Operation,
+  type OperationStep,
+} from './state.js';

@@ -60,10 +60,113 @@ export const ObserverBoundsSchema = SizeBounds.extend({
   max: z.number().int().min(0).max(255).default(10),
 }).superRefine(checkBounds);
 
-export const ClusterSpecSchema = z.object({
-  cluster: ClusterNameSchema,
-  voters: VoterBoundsSchema.prefault({}),
-  observers: ObserverBoundsSchema.prefault({}),
-  zookeeper: ZooKeeperSettingsSchema.prefault({}),
+export const StrategyNameSchema = z.enum(['random', 'round-robin', 'least-response-time', 'least-requests']);
+export type StrategyName = z.output<typeof StrategyNameSchema>;
+
+/** Failure detection thresholds, counted in ticks (one probe round per tick). */
+export const DetectionSchema = z
+  .object({
+    /** Consecutive missed probes before a member is suspect (k). */
+    suspectAfterMisses: z.number().int().min(1).max(100).default(2),
+    /** Consecutive missed probes before a member has failed (n). */
+    failAfterMisses: z.number().int().min(1).max(100).default(3),
+    /** A member is slow when its latency or outstanding requests are this many times the ensemble's median... */
+    slowFactor: z.number().min(1.5).max(1000).default(5),
+    /** ...and above these floors (a 2 ms server beside 0.1 ms ones is not slow)... */
+    slowLatencyFloorMs: z.number().min(0).max(60_000).default(50),
+    slowOutstandingFloor: z.number().int().min(0).max(1_000_000).default(100),
+    /** ...for this many consecutive ticks (w). */
+    slowForTicks: z.number().int().min(1).max(1000).default(5),
+    /** Leader changes within the window that make an election storm. */
+    electionStormChanges: z.number().int().min(2).max(100).default(3),
+    electionStormWindowSeconds: z.number().int().min(60).max(86_400).default(600),
+  })
+  .superRefine((d, ctx) => {
+    if (d.failAfterMisses < d.suspectAfterMisses) {
+      ctx.addIssue({ code: 'custom', path: ['failAfterMisses'], message: `must be at least suspectAfterMisses (${d.suspectAfterMisses})` });
+    }
+  });
+
+/** Target tracking on per-server read load; it sizes observers only. */
+export const LoadPolicySchema = z.object({
+  /** Per-server targets; a missing one is not tracked. */
+  targets: z
+    .object({
+      requestsPerSecond: z.number().positive().optional(),
+      connections: z.number().positive().optional(),
+      avgLatencyMs: z.number().positive().optional(),
+      outstandingRequests: z.number().positive().optional(),
+    })
+    .default({}),
+  /** No change while every metric is within this fraction of its target. */
+  tolerance: z.number().min(0).max(1).default(0.1),
+  scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(120),
+  scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(300),
+  /** Scale in only to the highest size recommended over this window. */
+  scaleInStabilizationSeconds: z.number().int().min(0).max(86_400).default(600),
 });
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)');
+
+/** A weekly window (UTC) with its own sizes: "observers at least 4 on weekdays 08:00-18:00". */
+export const ScheduleSchema = z.object({
+  name: z.string().min(1).max(64),
+  days: z.array(z.enum(DAYS)).min(1).default([...DAYS]),
+  from: ClockTime,
+  to: ClockTime,
+  voters: z.number().int().min(1).max(255).optional(),
+  observersMin: z.number().int().min(0).max(255).optional(),
+});
+
+export const ZoneSchema = z.object({
+  name: z.string().min(1).max(64),
+  /** The subnet servers in this zone are launched into (AWS); unused locally. */
+  subnetId: z.string().min(1).max(64).optional(),
+});
+
+export const ClusterSpecSchema = z
+  .object({
+    cluster: ClusterNameSchema,
+    voters: VoterBoundsSchema.prefault({}),
+    observers: ObserverBoundsSchema.prefault({}),
+    /** While paused the controller observes and reports, and changes nothing. */
+    paused: z.boolean().default(false),
+    zookeeper: ZooKeeperSettingsSchema.prefault({}),
+    detection: DetectionSchema.prefault({}),
+    load: LoadPolicySchema.prefault({}),
+    schedules: z.array(ScheduleSchema).max(20).default([]),
+    zones: z.array(ZoneSchema).min(1).max(10).default([{ name: 'local' }]),
+    /** Servers launched from another version are replaced, one at a time (rolling). */
+    launchTemplate: z.object({ id: z.string().min(1).max(128), version: z.string().min(1).max(32) }).optional(),
+    strategies: z
+      .object({
+        removal: StrategyNameSchema.default('least-requests'),
+        placement: StrategyNameSchema.default('round-robin'),
+        connectString: StrategyNameSchema.default('least-requests'),
+      })
+      .prefault({}),
+    /** Servers in the published connect string (0: all). */
+    connectStringSize: z.number().int().min(0).max(255).default(0),
+    /** An operation that makes no progress for this long is rolled back and reported. */
+    operationTimeoutSeconds: z.number().int().min(30).max(86_400).default(600),
+  })
+  .superRefine((spec, ctx) => {
+    const names = new Set<string>();
+    spec.zones.forEach((zone, i) => {
+      if (names.has(zone.name)) ctx.addIssue({ code: 'custom', path: ['zones', i, 'name'], message: 'listed twice' });
+      names.add(zone.name);
+    });
+    spec.schedules.forEach((schedule, i) => {
+      if (schedule.voters !== undefined && (schedule.voters < spec.voters.min || schedule.voters > spec.voters.max)) {
+        ctx.addIssue({ code: 'custom', path: ['schedules', i, 'voters'], message: `must be within voters.min..max (${spec.voters.min}..${spec.voters.max})` });
+      }
+      if (schedule.voters !== undefined && schedule.voters % 2 === 0 && !spec.voters.allowEven) {
+        ctx.addIssue({ code: 'custom', path: ['schedules', i, 'voters'], message: 'must be odd (set voters.allowEven to allow even voter counts)' });
+      }
+      if (schedule.observersMin !== undefined && schedule.observersMin > spec.observers.max) {
+        ctx.addIssue({ code: 'custom', path: ['schedules', i, 'observersMin'], message: `must be at most observers.max (${spec.observers.max})` });
+      }
+    });
+  });
 export type ClusterSpec = z.output<typeof ClusterSpecSchema>;

@@ -1,0 +1,185 @@
+import type { ClusterSpec } from '../config/spec.js';
+import type { ControllerState } from '../config/state.js';
+import type { Detection } from './detect.js';
+import type { Role, ServerId } from './model.js';
+import { observersOf, votersOf } from './model.js';
+import type { LoadSample, Observation } from './observation.js';
+import { leaderOf } from './quorum.js';
+import { activeSchedules } from './schedule.js';
+
+// What the ensemble should be, by priority: failure (replace failed voters, then failed observers)
+// > config (spec bounds and desired sizes, schedules, rolling replacement of outdated servers) >
+// load (target tracking on read load, which sizes observers only: more voters make writes slower).
+// Every decision is one sentence with the numbers it used.
+
+export interface SizeDecision {
+  readonly current: number;
+  readonly desired: number;
+  readonly why: string;
+}
+
+export type ReplacementReason = 'failed' | 'requested' | 'outdated';
+
+export interface Replacement {
+  readonly serverId: ServerId;
+  readonly role: Role;
+  readonly reason: ReplacementReason;
+  readonly why: string;
+}
+
+export interface Decision {
+  readonly voters: SizeDecision;
+  readonly observers: SizeDecision;
+  /** Members to replace, most urgent first. */
+  readonly replacements: readonly Replacement[];
+  /** The state's scale-in stabilization hold after this tick. */
+  readonly scaleInHold: ControllerState['scaleInHold'];
+}
+
+export function decide(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection, now: number): Decision {
+  const members = observed.config.readable ? observed.config.config.members : [];
+  const currentVoters = votersOf(members).length;
+  const currentObservers = observersOf(members).length;
+  const schedules = activeSchedules(spec.schedules, now);
+
+  const scheduledVoters = schedules.find((s) => s.voters !== undefined);
+  const desiredVoters = scheduledVoters?.voters ?? spec.voters.desired;
+  const voters: SizeDecision = {
+    current: currentVoters,
+    desired: desiredVoters,
+    why:
+      desiredVoters === currentVoters
+        ? `voters stay at ${currentVoters}`
+        : `voters ${currentVoters} -> ${desiredVoters}: ${scheduledVoters ? `schedule "${scheduledVoters.name}" asks for ${desiredVoters}` : `spec asks for ${desiredVoters}`} (bounds ${spec.voters.min}..${spec.voters.max})`,
+  };
+
+  const floorSchedule = schedules.filter((s) => s.observersMin !== undefined).sort((a, b) => (b.observersMin ?? 0) - (a.observersMin ?? 0))[0];
+  const floor = Math.max(spec.observers.min, floorSchedule?.observersMin ?? 0);
+  const { observers, scaleInHold } = decideObservers(spec, state, {
+    currentVoters,
+    currentObservers,
+    desiredVoters,
+    floor,
+    floorWhy: floorSchedule && (floorSchedule.observersMin ?? 0) > spec.observers.min ? `schedule "${floorSchedule.name}" minimum ${floor}` : `minimum ${floor}`,
+    load: observed.load,
+    now,
+  });
+
+  return { voters, observers, replacements: replacements(spec, state, observed, detection), scaleInHold };
+}
+
+interface ObserverInputs {
+  readonly currentVoters: number;
+  readonly currentObservers: number;
+  readonly desiredVoters: number;
+  readonly floor: number;
+  readonly floorWhy: string;
+  readonly load: LoadSample | undefined;
+  readonly now: number;
+}
+
+function decideObservers(spec: ClusterSpec, state: ControllerState, i: ObserverInputs): Pick<Decision, 'observers' | 'scaleInHold'> {
+  const max = spec.observers.max;
+  const clamp = (n: number): number => Math.min(max, Math.max(i.floor, n));
+  const recommendation = i.load ? recommend(spec, i.currentVoters + i.currentObservers, i.load) : undefined;
+  const current = i.currentObservers;
+  const decision = (desired: number, why: string, scaleInHold: ControllerState['scaleInHold']): Pick<Decision, 'observers' | 'scaleInHold'> => ({
+    observers: { current, desired, why: desired === current ? `observers stay at ${current}: ${why}` : `observers ${current} -> ${desired}: ${why}` },
+    scaleInHold,
+  });
+
+  if (!recommendation) {
+    const desired = clamp(spec.observers.desired);
+    const why = desired === spec.observers.desired ? `spec asks for ${desired} (bounds ${i.floor}..${max})` : `spec asks for ${spec.observers.desired}, held to ${i.floorWhy}`;
+    return decision(desired, why, undefined);
+  }
+  const wanted = clamp(recommendation.servers - i.desiredVoters);
+  const bounded = wanted !== recommendation.servers - i.desiredVoters ? ` (bounded by ${i.floorWhy}, maximum ${max})` : '';
+  if (current < i.floor) return decision(i.floor, `below ${i.floorWhy}`, undefined);
+  if (current > max) return decision(max, `above the maximum ${max}`, undefined);
+
+  if (wanted > current) {
+    const cooldown = spec.load.scaleOutCooldownSeconds * 1000;
+    if (state.lastScaleOutAt !== undefined && i.now - state.lastScaleOutAt < cooldown) {
+      const left = Math.ceil((cooldown - (i.now - state.lastScaleOutAt)) / 1000);
+      return decision(current, `${recommendation.why} wants ${wanted}, but the scale-out cooldown has ${left} s left`, undefined);
+    }
+    return decision(wanted, `${recommendation.why}${bounded}`, undefined);
+  }
+  if (wanted < current) {
+    const hold = { since: state.scaleInHold?.since ?? i.now, highest: Math.max(state.scaleInHold?.highest ?? wanted, wanted) };
+    const window = spec.load.scaleInStabilizationSeconds * 1000;
+    if (i.now - hold.since < window) {
+      const left = Math.ceil((window - (i.now - hold.since)) / 1000);
+      return decision(current, `${recommendation.why} wants ${wanted}; scale-in waits ${left} s more of its ${spec.load.scaleInStabilizationSeconds} s stabilization window (highest ${hold.highest})`, hold);
+    }
+    const cooldown = spec.load.scaleInCooldownSeconds * 1000;
+    if (state.lastScaleInAt !== undefined && i.now - state.lastScaleInAt < cooldown) {
+      const left = Math.ceil((cooldown - (i.now - state.lastScaleInAt)) / 1000);
+      return decision(current, `${recommendation.why} wants ${wanted}, but the scale-in cooldown has ${left} s left`, hold);
+    }
+    const target = Math.min(current, hold.highest);
+    return decision(target, `${recommendation.why}; the highest recommendation over the ${spec.load.scaleInStabilizationSeconds} s window was ${hold.highest}${bounded}`, undefined);
+  }
+  return decision(current, recommendation.why, undefined);
+}
+
+/** HPA-style: servers wanted = ceil(servers * metric / target) for each tracked metric, the largest
+ * wins; within the tolerance band nothing changes. */
+export function recommend(spec: ClusterSpec, servers: number, load: LoadSample): { servers: number; why: string } | undefined {
+  const t = spec.load.targets;
+  const tolerance = spec.load.tolerance;
+  const metrics: { name: string; unit: string; perServer: number; target: number }[] = [];
+  const perServer = (total: number): number => (servers > 0 ? total / servers : total);
+  if (t.requestsPerSecond !== undefined) metrics.push({ name: 'req/s per server', unit: '', perServer: perServer(load.requestsPerSecond), target: t.requestsPerSecond });
+  if (t.connections !== undefined) metrics.push({ name: 'connections per server', unit: '', perServer: perServer(load.connections), target: t.connections });
+  if (t.avgLatencyMs !== undefined) metrics.push({ name: 'avg latency', unit: ' ms', perServer: load.avgLatencyMs, target: t.avgLatencyMs });
+  if (t.outstandingRequests !== undefined) metrics.push({ name: 'outstanding per server', unit: '', perServer: perServer(load.outstandingRequests), target: t.outstandingRequests });
+  if (metrics.length === 0 || servers === 0) return undefined;
+
+  const scored = metrics.map((m) => {
+    const ratio = m.perServer / m.target;
+    const within = Math.abs(ratio - 1) <= tolerance;
+    const wanted = within ? servers : Math.max(1, Math.ceil(servers * ratio));
+    const relation = within ? 'within' : ratio > 1 ? '>' : '<';
+    const band = `(${within ? '' : ratio > 1 ? '+' : '-'}${Math.round(tolerance * 100)}% tolerance)`;
+    const why = `avg ${formatNumber(m.perServer)}${m.unit} ${m.name} over ${load.windowSeconds} s ${relation} target ${formatNumber(m.target)}${m.unit} ${band}`;
+    return { wanted, why };
+  });
+  const top = scored.reduce((a, b) => (b.wanted > a.wanted ? b : a));
+  return { servers: top.wanted, why: top.why };
+}
+
+function replacements(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection): Replacement[] {
+  if (!observed.config.readable) return [];
+  const members = observed.config.config.members;
+  const result: Replacement[] = [];
+  const add = (r: Replacement): void => {
+    if (!result.some((x) => x.serverId === r.serverId)) result.push(r);
+  };
+  const failed = members
+    .map((m) => ({ m, v: detection.verdicts.get(m.serverId) }))
+    .filter((x) => x.v?.status === 'failed')
+    .sort((a, b) => (a.m.role === b.m.role ? (a.v?.since ?? 0) - (b.v?.since ?? 0) : a.m.role === 'voter' ? -1 : 1));
+  for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
+  for (const id of observed.requests.replace) {
+    const m = members.find((x) => x.serverId === id);
+    if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: an operator asked for it` });
+  }
+  const template = spec.launchTemplate;
+  if (template) {
+    const leader = leaderOf(observed.probes);
+    const outdated = members
+      .map((m) => ({ m, record: state.members.find((r) => r.serverId === m.serverId) }))
+      .filter((x) => x.record?.launchTemplateVersion !== undefined && x.record.launchTemplateVersion !== template.version)
+      .sort((a, b) => Number(a.m.serverId === leader) - Number(b.m.serverId === leader) || a.m.serverId - b.m.serverId);
+    for (const { m, record } of outdated) {
+      add({ serverId: m.serverId, role: m.role, reason: 'outdated', why: `replace ${m.role} ${m.serverId}: launched from template version ${record?.launchTemplateVersion}, spec has ${template.version} (rolling, one at a time${m.serverId === leader ? ', leader last' : ''})` });
+    }
+  }
+  return result;
+}
+
+export function formatNumber(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}

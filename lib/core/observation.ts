@@ -1,0 +1,46 @@
+import type { MemberProbe } from './health.js';
+import type { EnsembleConfig, ServerId } from './model.js';
+
+// What one tick observed, gathered by the shell and handed to the pure core.
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated' | 'impaired';
+
+/** An EC2 instance or local process that runs (or ran) a member. */
+export interface Instance {
+  readonly serverId: ServerId;
+  readonly instanceId: string;
+  /** The address the server listens on (its private IP on EC2, 127.x.y.id locally). */
+  readonly host: string;
+  readonly state: InstanceState;
+  readonly zone: string;
+  readonly launchTemplateVersion?: string | undefined;
+}
+
+/** Read load over the policy's window, for the whole ensemble (the core divides per server). */
+export interface LoadSample {
+  readonly windowSeconds: number;
+  readonly requestsPerSecond: number;
+  readonly connections: number;
+  readonly avgLatencyMs: number;
+  readonly outstandingRequests: number;
+}
+
+/** Operator requests recorded since the last tick (manual commands, alarms naming a server). */
+export interface Requests {
+  readonly reports: readonly { readonly serverId: ServerId; readonly reason: string; readonly at: number }[];
+  readonly replace: readonly ServerId[];
+}
+
+export type ConfigObservation =
+  | { readonly readable: true; readonly config: EnsembleConfig }
+  | { readonly readable: false; readonly reason: string };
+
+export interface Observation {
+  readonly config: ConfigObservation;
+  readonly probes: readonly MemberProbe[];
+  readonly instances: readonly Instance[];
+  readonly load?: LoadSample | undefined;
+  readonly requests: Requests;
+}
+
+export const NO_REQUESTS: Requests = { reports: [], replace: [] };

@@ -1,0 +1,289 @@
+import type { ClusterSpec } from '../config/spec.js';
+import type { ControllerState, Operation, OperationStep } from '../config/state.js';
+import { memberAt } from './bootstrap.js';
+import type { Decision, Replacement } from './decide.js';
+import type { Detection } from './detect.js';
+import type { MembershipChange } from './membershipChange.js';
+import { describeChange } from './membershipChange.js';
+import { MAX_SERVER_ID, type ConfigMember, type EnsembleConfig, type Role, type ServerId } from './model.js';
+import type { Instance, Observation } from './observation.js';
+import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
+import { reconfigSafety } from './quorumSafety.js';
+import { seededRng, seedOf } from './rng.js';
+import { STRATEGIES, type Candidate } from './strategies/index.js';
+import { membersBlockingReconfig } from './version.js';
+
+// The next single safe step, from what is desired and what is observed. Multi-step operations
+// (add, replace, remove) live in the state; their step is re-derived from observation every tick,
+// so a tick that died anywhere is resumed by the next one.
+
+export type WaitReason =
+  | 'config-unreadable'
+  | 'no-quorum'
+  | 'paused'
+  | 'unsafe-version'
+  | 'joiner-starting'
+  | 'joiner-syncing'
+  | 'quorum-not-synced'
+  | 'server-ids-exhausted';
+
+export type Step =
+  | { readonly kind: 'launch'; readonly serverId: ServerId; readonly role: Role; readonly zone: string; readonly operationId: string; readonly why: string }
+  | { readonly kind: 'reconfig'; readonly change: MembershipChange; readonly why: string }
+  /** The executor confirms a write through the quorum before it stops the server. */
+  | { readonly kind: 'terminate'; readonly serverId: ServerId; readonly why: string }
+  | { readonly kind: 'wait'; readonly blockedBy: WaitReason; readonly why: string }
+  | { readonly kind: 'none'; readonly why: string };
+
+export interface Plan {
+  readonly step: Step;
+  /** The state to persist BEFORE acting (write-ahead), so a crash mid-step is resumed. */
+  readonly state: ControllerState;
+}
+
+interface Context {
+  readonly spec: ClusterSpec;
+  readonly observed: Observation;
+  readonly detection: Detection;
+  readonly decision: Decision;
+  readonly now: number;
+  readonly config: EnsembleConfig;
+  readonly synced: ReadonlySet<ServerId>;
+  readonly leader: ServerId | undefined;
+}
+
+export function plan(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection, decision: Decision, now: number): Plan {
+  const wait = (blockedBy: WaitReason, why: string): Plan => ({ step: { kind: 'wait', blockedBy, why }, state });
+  if (!observed.config.readable) return wait('config-unreadable', `config unreadable (${observed.config.reason}): nothing changes until it reads`);
+  const config = observed.config.config;
+  const synced = syncedIds(observed.probes);
+  const voters = voterIds(config.members);
+  if (!hasQuorum(voters, synced)) {
+    const up = [...voters].filter((id) => synced.has(id)).length;
+    return wait('no-quorum', `no quorum: ${up} of ${voters.size} voters serving; nothing changes (recovery is an operator action)`);
+  }
+  if (spec.paused) return wait('paused', 'paused by the operator: observing only');
+  const blocking = membersBlockingReconfig(observed.probes);
+  if (blocking.length > 0) {
+    return wait('unsafe-version', `server ${blocking.map((b) => `${b.serverId} runs ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+`);
+  }
+  const ctx: Context = { spec, observed, detection, decision, now, config, synced, leader: leaderOf(observed.probes) };
+  if (state.operation) {
+    const advanced = advance(ctx, state, state.operation);
+    if (advanced) return advanced;
+    return next(ctx, withoutOperation(state)); // the operation completed: what comes next
+  }
+  return next(ctx, state);
+}
+
+/** No operation in flight: clean up strays, else start the most urgent operation, else rest. */
+function next(ctx: Context, state: ControllerState): Plan {
+  const stray = ctx.observed.instances.find((i) => exists(i) && !memberOf(ctx.config, i.serverId));
+  if (stray) {
+    return { step: { kind: 'terminate', serverId: stray.serverId, why: `server ${stray.serverId} (${stray.instanceId}) runs outside the config: stop it` }, state };
+  }
+  const { decision } = ctx;
+  const replacement = decision.replacements[0];
+  if (replacement) return replace(ctx, state, replacement);
+  if (decision.voters.desired > decision.voters.current) return add(ctx, state, 'voter', decision.voters.why);
+  if (decision.voters.desired < decision.voters.current) return remove(ctx, state, 'voter', decision.voters.why);
+  if (decision.observers.desired > decision.observers.current) return add(ctx, state, 'observer', decision.observers.why);
+  if (decision.observers.desired < decision.observers.current) return remove(ctx, state, 'observer', decision.observers.why);
+  return { step: { kind: 'none', why: `steady: ${decision.voters.why}; ${decision.observers.why}` }, state };
+}
+
+function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
+  const size = r.role === 'voter' ? ctx.decision.voters : ctx.decision.observers;
+  // A failed member that scale-in would take anyway is removed, not replaced.
+  if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
+  const id = nextServerId(ctx.config, state);
+  if (id === undefined) return exhausted(state);
+  const { zone, cursor } = placeZone(ctx, state, r.role);
+  const operation: Operation = { kind: 'replace', id: `replace-${id}`, serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
+  return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone} to swap in`);
+}
+
+function add(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
+  const id = nextServerId(ctx.config, state);
+  if (id === undefined) return exhausted(state);
+  const { zone, cursor } = placeZone(ctx, state, role);
+  const operation: Operation = { kind: 'add', id: `add-${id}`, serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
+  return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone} as a ${role}-to-be`);
+}
+
+function remove(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
+  const candidates = ctx.config.members.filter((m) => m.role === role);
+  const { chosen, cursor, reason } = pickRemoval(ctx, state, candidates);
+  return startRemove(ctx, { ...state, roundRobinCursor: cursor }, chosen, `${why}: remove ${role} ${chosen} (${reason})`);
+}
+
+function startRemove(ctx: Context, state: ControllerState, serverId: ServerId, why: string): Plan {
+  const operation: Operation = { kind: 'remove', id: `remove-${serverId}`, serverId, startedAt: ctx.now, step: 'reconfiguring', stepSince: ctx.now, why };
+  const advanced = advance(ctx, { ...state, operation }, operation);
+  return advanced ?? { step: { kind: 'none', why }, state };
+}
+
+/** The next step of the operation in flight, or undefined when it has completed. */
+function advance(ctx: Context, state: ControllerState, op: Operation): Plan | undefined {
+  const { config, synced } = ctx;
+  const timeoutMs = ctx.spec.operationTimeoutSeconds * 1000;
+  const at = (step: OperationStep): ControllerState => (op.step === step ? state : { ...state, operation: { ...op, step, stepSince: ctx.now } });
+  const stuck = (step: OperationStep): boolean => op.step === step && ctx.now - op.stepSince > timeoutMs;
+  const instance = ctx.observed.instances.find((i) => i.serverId === op.serverId && exists(i));
+  const joinerAlive = instance !== undefined && (instance.state === 'pending' || instance.state === 'running');
+  const member = memberOf(config, op.serverId);
+
+  if (op.kind === 'remove') {
+    if (member) {
+      if (stuck('reconfiguring')) {
+        return { step: { kind: 'none', why: `gave up removing server ${op.serverId}: no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s` }, state: withoutOperation(state) };
+      }
+      return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [], remove: [op.serverId], fromVersion: config.version }, op.why);
+    }
+    if (instance) return { step: { kind: 'terminate', serverId: op.serverId, why: `${op.why}: its removal committed; stop it` }, state: at('terminating') };
+    return undefined;
+  }
+
+  const replaced = op.kind === 'replace' ? memberOf(config, op.replaces) : undefined;
+  if (member) {
+    if (op.kind === 'replace' && replaced) {
+      return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [], remove: [op.replaces], fromVersion: config.version }, `${op.why}: server ${op.serverId} is in; take ${op.replaces} out`);
+    }
+    if (op.kind === 'replace') {
+      const old = ctx.observed.instances.find((i) => i.serverId === op.replaces && exists(i));
+      if (old) return { step: { kind: 'terminate', serverId: op.replaces, why: `${op.why}: swapped out; stop it` }, state: at('terminating') };
+    }
+    return undefined;
+  }
+
+  // The joiner is not in the config yet.
+  if (!instance || !joinerAlive) {
+    if (op.step === 'launching' && !stuck('launching')) return launch(state, op, `${op.why}: launch server ${op.serverId} in ${op.zone}`);
+    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`);
+  }
+  const joiner = ctx.observed.probes.find((p) => p.serverId === op.serverId);
+  if (!synced.has(op.serverId)) {
+    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`);
+    const status = joiner ? joiner.result.status : 'not probed';
+    const reason = op.step === 'launching' ? 'joiner-starting' : 'joiner-syncing';
+    return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
+  }
+  const line = memberAt(ctx.spec.zookeeper, op.serverId, instance.host, op.role);
+  const remove = op.kind === 'replace' && replaced ? [op.replaces] : [];
+  if (stuck('reconfiguring')) return abandon(ctx, state, op, `no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s`);
+  return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [line], remove, fromVersion: config.version }, op.why);
+}
+
+function reconfigure(ctx: Context, state: ControllerState, change: MembershipChange, why: string): Plan {
+  const safety = reconfigSafety(ctx.config, change, ctx.synced);
+  if (!safety.safe) return { step: { kind: 'wait', blockedBy: 'quorum-not-synced', why: `${why}: ${describeChange(change)} waits: ${safety.why}` }, state };
+  return { step: { kind: 'reconfig', change, why: `${why}: ${describeChange(change)}; ${safety.why}` }, state };
+}
+
+function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, why: string): Plan {
+  return { step: { kind: 'launch', serverId: op.serverId, role: op.role, zone: op.zone, operationId: op.id, why }, state };
+}
+
+/** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. */
+function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string): Plan {
+  const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
+  const advanced = advance(ctx, { ...state, operation: removal }, removal);
+  return advanced ?? { step: { kind: 'none', why: removal.why }, state: withoutOperation(state) };
+}
+
+function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
+  const record = { serverId: op.serverId, zone: op.zone, launchedAt: ctx.now, ...(ctx.spec.launchTemplate ? { launchTemplateVersion: ctx.spec.launchTemplate.version } : {}) };
+  return {
+    ...state,
+    operation: op,
+    nextServerId: op.serverId + 1,
+    members: [...state.members.filter((m) => m.serverId !== op.serverId), record],
+    roundRobinCursor: cursor,
+    ...(op.kind === 'add' ? { lastScaleOutAt: ctx.now } : {}),
+  };
+}
+
+/** The state once the operation is over: the members it took out are forgotten, ids stay spent. */
+function withoutOperation(state: ControllerState): ControllerState {
+  const { operation, ...rest } = state;
+  if (!operation) return state;
+  const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
+  return {
+    ...rest,
+    members: state.members.filter((m) => m.serverId !== gone),
+    health: state.health.filter((h) => h.serverId !== gone),
+    ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
+  };
+}
+
+/** Ids are never reused: above every id handed out and every id in the config. */
+function nextServerId(config: EnsembleConfig, state: ControllerState): ServerId | undefined {
+  const id = Math.max(state.nextServerId, ...config.members.map((m) => m.serverId + 1), ...state.members.map((m) => m.serverId + 1));
+  return id <= MAX_SERVER_ID ? id : undefined;
+}
+
+function exhausted(state: ControllerState): Plan {
+  return { step: { kind: 'wait', blockedBy: 'server-ids-exhausted', why: `every server id up to ${MAX_SERVER_ID} has been used; ids are never reused (ZooKeeper session ids are id << 56)` }, state };
+}
+
+/** Zone spread first (the zones with the fewest members of this role), then the placement strategy. */
+function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: string; cursor: number } {
+  const members = ctx.config.members.filter((m) => m.role === role);
+  const zoneOf = (id: ServerId): string | undefined => state.members.find((r) => r.serverId === id)?.zone;
+  const counts = new Map(ctx.spec.zones.map((z) => [z.name, 0]));
+  for (const m of members) {
+    const zone = zoneOf(m.serverId);
+    if (zone !== undefined && counts.has(zone)) counts.set(zone, (counts.get(zone) ?? 0) + 1);
+  }
+  const fewest = Math.min(...counts.values());
+  const candidates: Candidate[] = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zoneLoad(ctx, state, zone));
+  const pick = STRATEGIES[ctx.spec.strategies.placement].pick(candidates, { purpose: 'place', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
+  return { zone: pick.chosen.key, cursor: pick.cursor };
+}
+
+/** Unhealthy first; then the leader never, while another will do; then the zone with the most of
+ * them; then the removal strategy. */
+function pickRemoval(ctx: Context, state: ControllerState, members: readonly ConfigMember[]): { chosen: ServerId; cursor: number; reason: string } {
+  const unhealthy = members.filter((m) => ctx.detection.verdicts.get(m.serverId)?.status !== 'healthy');
+  if (unhealthy.length > 0) {
+    const worst = unhealthy.find((m) => m.serverId !== ctx.leader) ?? (unhealthy[0] as ConfigMember);
+    return { chosen: worst.serverId, cursor: state.roundRobinCursor, reason: `${ctx.detection.verdicts.get(worst.serverId)?.evidence ?? 'not probed'}` };
+  }
+  const notLeader = members.filter((m) => m.serverId !== ctx.leader);
+  const pool = notLeader.length > 0 ? notLeader : members;
+  const zoneOf = (id: ServerId): string => state.members.find((r) => r.serverId === id)?.zone ?? '?';
+  const perZone = new Map<string, number>();
+  for (const m of pool) perZone.set(zoneOf(m.serverId), (perZone.get(zoneOf(m.serverId)) ?? 0) + 1);
+  const most = Math.max(...perZone.values());
+  const crowded = pool.filter((m) => perZone.get(zoneOf(m.serverId)) === most);
+  const candidates = crowded.map((m) => serverLoad(ctx, m.serverId));
+  const pick = STRATEGIES[ctx.spec.strategies.removal].pick(candidates, { purpose: 'remove', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
+  const leaderNote = pool === members && ctx.leader !== undefined ? ', the leader goes last and only it is left' : '';
+  return { chosen: Number(pick.chosen.key), cursor: pick.cursor, reason: `${pick.why}${leaderNote}` };
+}
+
+export function serverLoad(ctx: Pick<Context, 'observed'>, serverId: ServerId): Candidate {
+  const probe = ctx.observed.probes.find((p) => p.serverId === serverId);
+  const h = probe?.result.status === 'serving' ? probe.result.health : undefined;
+  return { key: String(serverId), outstandingRequests: h?.outstandingRequests ?? 0, connections: h?.connections ?? 0, avgLatencyMs: h?.latencyMs.avg ?? 0 };
+}
+
+function zoneLoad(ctx: Context, state: ControllerState, zone: string): Candidate {
+  const ids = state.members.filter((r) => r.zone === zone).map((r) => r.serverId);
+  const loads = ids.map((id) => serverLoad(ctx, id));
+  const sum = (f: (c: Candidate) => number): number => loads.reduce((total, c) => total + f(c), 0);
+  return { key: zone, outstandingRequests: sum((c) => c.outstandingRequests), connections: sum((c) => c.connections), avgLatencyMs: loads.length ? sum((c) => c.avgLatencyMs) / loads.length : 0 };
+}
+
+function rngFor(ctx: Context, state: ControllerState): () => number {
+  return seededRng(seedOf(`${state.cluster}:${state.nextServerId}:${ctx.config.version}`));
+}
+
+function memberOf(config: EnsembleConfig, serverId: ServerId): ConfigMember | undefined {
+  return config.members.find((m) => m.serverId === serverId);
+}
+
+/** Not terminated: it may still hold an address, a disk or clients. */
+function exists(instance: Instance): boolean {
+  return instance.state !== 'terminated';
+}

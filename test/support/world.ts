@@ -1,0 +1,116 @@
+import { ClusterSpecSchema, initialState, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import {
+  leaderOf,
+  memberAt,
+  NO_REQUESTS,
+  type ConfigMember,
+  type EnsembleConfig,
+  type Instance,
+  type MemberProbe,
+  type Observation,
+  type ServerHealth,
+  type ServerId,
+  type ServerMode,
+} from '../../lib/core/index.js';
+
+// Builders for the pure core's inputs: a spec, a state, and what a tick observed.
+
+export const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+export function testSpec(overrides: Record<string, unknown> = {}): ClusterSpec {
+  return ClusterSpecSchema.parse({ cluster: 'test', zones: [{ name: 'a' }, { name: 'b' }, { name: 'c' }], ...overrides });
+}
+
+export const hostOf = (id: ServerId): string => `10.0.${Math.floor(id / 256)}.${id % 256}`;
+
+export function member(spec: ClusterSpec, id: ServerId, role: ConfigMember['role'] = 'voter'): ConfigMember {
+  return memberAt(spec.zookeeper, id, hostOf(id), role);
+}
+
+export function health(mode: ServerMode, overrides: Partial<ServerHealth> = {}): ServerHealth {
+  return {
+    mode,
+    version: '3.8.0-abc, built on 2024-12-29 17:54 UTC',
+    zxid: 0x100000010n,
+    peerState: `${mode === 'leader' ? 'leading' : mode === 'observer' ? 'observing' : 'following'} - broadcast`,
+    latencyMs: { min: 0, avg: 1, max: 5 },
+    outstandingRequests: 0,
+    connections: 10,
+    packetsReceived: 1000,
+    packetsSent: 1000,
+    znodeCount: 100,
+    watchCount: 0,
+    ephemeralsCount: 0,
+    approximateDataSizeBytes: 1000,
+    openFileDescriptors: 50,
+    maxFileDescriptors: 20000,
+    votersInConfig: 3,
+    leader: undefined,
+    extra: {},
+    ...overrides,
+  };
+}
+
+export function serving(id: ServerId, mode: ServerMode, overrides: Partial<ServerHealth> = {}): MemberProbe {
+  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 2, result: { status: 'serving', health: health(mode, overrides) } };
+}
+
+export function down(id: ServerId): MemberProbe {
+  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 1, result: { status: 'no-answer', failure: 'refused', detail: 'connect ECONNREFUSED' } };
+}
+
+export function notServing(id: ServerId): MemberProbe {
+  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 1, result: { status: 'not-serving', detail: 'not currently serving' } };
+}
+
+export function instance(id: ServerId, state: Instance['state'] = 'running', zone = 'a'): Instance {
+  return { serverId: id, instanceId: `i-${id}`, host: hostOf(id), state, zone };
+}
+
+export interface WorldOptions {
+  readonly voters?: readonly ServerId[];
+  readonly observers?: readonly ServerId[];
+  readonly leader?: ServerId;
+  /** Members whose probe gets no answer. */
+  readonly down?: readonly ServerId[];
+  /** Running, synced non-voting followers outside the config (joiners). */
+  readonly joiners?: readonly ServerId[];
+  readonly version?: bigint;
+}
+
+export function config(spec: ClusterSpec, voters: readonly ServerId[], observers: readonly ServerId[] = [], version = 0x100000000n): EnsembleConfig {
+  return { version, members: [...voters.map((id) => member(spec, id, 'voter')), ...observers.map((id) => member(spec, id, 'observer'))].sort((a, b) => a.serverId - b.serverId) };
+}
+
+/** What a tick sees of an ensemble: every member and joiner probed, each with a running instance. */
+export function observe(spec: ClusterSpec, o: WorldOptions = {}, extra: Partial<Observation> = {}): Observation {
+  const voters = o.voters ?? [1, 2, 3];
+  const observers = o.observers ?? [];
+  const leader = o.leader ?? voters[0];
+  const downSet = new Set(o.down ?? []);
+  const all = [...voters, ...observers, ...(o.joiners ?? [])];
+  const probes = all.map((id) =>
+    downSet.has(id)
+      ? down(id)
+      : serving(id, id === leader ? 'leader' : observers.includes(id) ? 'observer' : 'follower', { votersInConfig: voters.length }),
+  );
+  return {
+    config: { readable: true, config: config(spec, voters, observers, o.version) },
+    probes,
+    instances: all.map((id) => instance(id, 'running', spec.zones[id % spec.zones.length]?.name ?? 'a')),
+    requests: NO_REQUESTS,
+    ...extra,
+  };
+}
+
+/** A state that knows the members' zones and has handed out ids up to the highest. */
+export function stateFor(spec: ClusterSpec, observed: Observation, overrides: Partial<ControllerState> = {}): ControllerState {
+  const ids = observed.instances.map((i) => i.serverId);
+  const leader = leaderOf(observed.probes);
+  return {
+    ...initialState(spec.cluster, Math.max(0, ...ids) + 1),
+    members: observed.instances.map((i) => ({ serverId: i.serverId, zone: i.zone, launchedAt: T0 - 3_600_000 })),
+    leader: leader === undefined ? { changes: [] } : { serverId: leader, changes: [] },
+    ...overrides,
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { decide, detect, type Observation } from '../../../lib/core/index.js';
+import type { ClusterSpec, ControllerState } from '../../../lib/config/index.js';
+import { observe, stateFor, T0, testSpec } from '../../support/world.js';
+
+// Policies, each with the decision and its sentence.
+
+function decision(spec: ClusterSpec, observed: Observation, state: ControllerState = stateFor(spec, observed), now = T0) {
+  return decide(spec, state, observed, detect(spec, state, observed, now), now);
+}
+
+const loadSpec = testSpec({ observers: { min: 0, max: 10 }, load: { targets: { requestsPerSecond: 1000 } } });
+const withLoad = (rps: number, observers = [4, 5]): Observation => ({
+  ...observe(loadSpec, { observers }),
+  load: { windowSeconds: 180, requestsPerSecond: rps, connections: 0, avgLatencyMs: 1, outstandingRequests: 0 },
+});
+
+describe('decide', () => {
+  it('keeps voters at the spec size and explains a change', () => {
+    expect(decision(testSpec(), observe(testSpec())).voters).toEqual({ current: 3, desired: 3, why: 'voters stay at 3' });
+    expect(decision(testSpec({ voters: { desired: 5 } }), observe(testSpec())).voters.why).toBe('voters 3 -> 5: spec asks for 5 (bounds 3..7)');
+  });
+
+  it('grows observers from read load at once: servers = ceil(servers * load / target)', () => {
+    // 5 servers at 1,850 req/s each: ceil(5 * 1.85) = 10 servers = 3 voters + 7 observers.
+    expect(decision(loadSpec, withLoad(5 * 1850)).observers).toEqual({
+      current: 2,
+      desired: 7,
+      why: 'observers 2 -> 7: avg 1,850 req/s per server over 180 s > target 1,000 (+10% tolerance)',
+    });
+  });
+
+  it('changes nothing inside the tolerance band', () => {
+    expect(decision(loadSpec, withLoad(5 * 1080)).observers.why).toBe('observers stay at 2: avg 1,080 req/s per server over 180 s within target 1,000 (10% tolerance)');
+  });
+
+  it('shrinks observers only after the stabilization window, to the highest recommendation seen in it', () => {
+    const low = withLoad(5 * 300);
+    const first = decision(loadSpec, low);
+    expect(first.observers.desired).toBe(2);
+    expect(first.observers.why).toMatch(/scale-in waits 600 s more of its 600 s stabilization window/);
+    const state = { ...stateFor(loadSpec, low), scaleInHold: first.scaleInHold };
+    expect(decision(loadSpec, low, state, T0 + 599_000).observers.desired).toBe(2);
+    const after = decision(loadSpec, low, state, T0 + 600_000);
+    expect(after.observers.desired).toBe(0);
+    expect(after.observers.why).toBe('observers 2 -> 0: avg 300 req/s per server over 180 s < target 1,000 (-10% tolerance); the highest recommendation over the 600 s window was 0 (bounded by minimum 0, maximum 10)');
+  });
+
+  it('respects the scale-out cooldown', () => {
+    const state = { ...stateFor(loadSpec, withLoad(5 * 1850)), lastScaleOutAt: T0 - 60_000 };
+    expect(decision(loadSpec, withLoad(5 * 1850), state).observers.why).toBe(
+      'observers stay at 2: avg 1,850 req/s per server over 180 s > target 1,000 (+10% tolerance) wants 7, but the scale-out cooldown has 60 s left',
+    );
+  });
+
+  it('never grows voters for load', () => {
+    expect(decision(loadSpec, withLoad(5 * 5000)).voters.desired).toBe(3);
+  });
+
+  it('applies a scheduled window: more observers on weekdays 08:00-18:00 UTC', () => {
+    const spec = testSpec({ schedules: [{ name: 'office hours', days: ['tue'], from: '08:00', to: '18:00', observersMin: 4 }] });
+    // T0 is Tuesday 2026-11-24 12:00 UTC.
+    expect(decision(spec, observe(spec)).observers).toEqual({ current: 0, desired: 4, why: 'observers 0 -> 4: spec asks for 0, held to schedule "office hours" minimum 4' });
+    expect(decision(spec, observe(spec), undefined, T0 + 8 * 3_600_000).observers.desired).toBe(0);
+  });
+
+  it('replaces failed voters before failed observers, and outdated servers one at a time with the leader last', () => {
+    const spec = testSpec({ launchTemplate: { id: 'lt-1', version: '7' } });
+    const observed = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 1 });
+    const state: ControllerState = { ...stateFor(spec, observed), members: [1, 2, 3, 4].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0, launchTemplateVersion: '6' })) };
+    const d = decision(spec, observed, state);
+    expect(d.replacements.map((r) => r.serverId)).toEqual([2, 3, 4, 1]);
+    expect(d.replacements[3]?.why).toBe('replace voter 1: launched from template version 6, spec has 7 (rolling, one at a time, leader last)');
+  });
+});

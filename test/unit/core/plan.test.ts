@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { think, type Observation } from '../../../lib/core/index.js';
+import type { ControllerState } from '../../../lib/config/index.js';
+import { config, instance, notServing, observe, serving, stateFor, T0, testSpec } from '../../support/world.js';
+
+// The planner's table: one situation per row, the step it must choose and the sentence it gives.
+
+const spec = testSpec();
+const failedHealth = (id: number) => ({ serverId: id, misses: 5, missingSince: T0 - 60_000, lastMiss: 'no answer (refused)', slowTicks: 0 });
+
+describe('plan: the next safe step', () => {
+  it('rests when the ensemble is what the spec asks for', () => {
+    const observed = observe(spec);
+    const thought = think(spec, stateFor(spec, observed), observed, T0);
+    expect(thought.step).toEqual({ kind: 'none', why: 'steady: voters stay at 3; observers stay at 0: spec asks for 0 (bounds 0..10)' });
+  });
+
+  it('writes nothing on a steady tick: the next state equals the state', () => {
+    const observed = observe(spec);
+    const state = stateFor(spec, observed);
+    expect(think(spec, state, observed, T0).state).toEqual(state);
+  });
+
+  it('launches a replacement with a NEW id when a voter has failed, recording the operation first', () => {
+    const observed = observe(spec, { down: [2] });
+    const state = stateFor(spec, observed, { health: [failedHealth(2)] });
+    const thought = think(spec, state, observed, T0);
+    expect(thought.step).toMatchObject({ kind: 'launch', serverId: 4, role: 'voter', operationId: 'replace-4' });
+    expect(thought.step.why).toMatch(/^replace voter 2: missed 6 probes in a row \(failed at 3\); last: no answer \(refused\): launch server 4 in /);
+    expect(thought.state.operation).toMatchObject({ kind: 'replace', serverId: 4, replaces: 2, step: 'launching' });
+    expect(thought.state.nextServerId).toBe(5);
+  });
+
+  it('swaps the failed voter for the synced joiner in ONE reconfig', () => {
+    const observed = observe(spec, { down: [2], joiners: [4] });
+    const state = stateFor(spec, observed, {
+      health: [failedHealth(2)],
+      operation: { kind: 'replace', id: 'replace-4', serverId: 4, replaces: 2, role: 'voter', zone: 'b', startedAt: T0 - 5000, step: 'syncing', stepSince: T0 - 3000, why: 'replace voter 2' },
+    });
+    const thought = think(spec, state, observed, T0);
+    expect(thought.step).toMatchObject({ kind: 'reconfig', change: { kind: 'incremental', remove: [2], fromVersion: 0x100000000n } });
+    if (thought.step.kind !== 'reconfig' || thought.step.change.kind !== 'incremental') throw new Error('reconfig expected');
+    expect(thought.step.change.add.map((m) => [m.serverId, m.role])).toEqual([[4, 'voter']]);
+    expect(thought.step.why).toBe('replace voter 2: add voter 4, remove 2 from config 100000000; old voters 2/3 synced, new 3/3');
+  });
+
+  it('stops the swapped-out server only once the config no longer has it, then forgets it', () => {
+    const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'b', startedAt: T0 - 5000, step: 'reconfiguring' as const, stepSince: T0 - 1000, why: 'replace voter 2' };
+    const observed: Observation = { ...observe(spec, { voters: [1, 3, 4] }), instances: [1, 2, 3, 4].map((id) => instance(id)) };
+    const state = stateFor(spec, observed, { operation: op });
+    const terminate = think(spec, state, observed, T0);
+    expect(terminate.step).toEqual({ kind: 'terminate', serverId: 2, why: 'replace voter 2: swapped out; stop it' });
+
+    const after = { ...observed, instances: [1, 3, 4].map((id) => instance(id)) };
+    const done = think(spec, terminate.state, after, T0 + 1000);
+    expect(done.step.kind).toBe('none');
+    expect(done.state.operation).toBeUndefined();
+    expect(done.state.members.map((m) => m.serverId)).toEqual([1, 3, 4]);
+  });
+
+  it('waits for a joiner that is not synced yet, and rolls it back after the operation timeout', () => {
+    const op = { kind: 'add' as const, id: 'add-4', serverId: 4, role: 'voter' as const, zone: 'a', startedAt: T0, step: 'syncing' as const, stepSince: T0, why: 'voters 3 -> 5' };
+    const observed: Observation = { ...observe(spec), probes: [...observe(spec).probes, notServing(4)], instances: [1, 2, 3, 4].map((id) => instance(id)) };
+    const bigger = testSpec({ voters: { desired: 5 } });
+    const waiting = think(bigger, stateFor(bigger, observed, { operation: op }), observed, T0 + 1000);
+    expect(waiting.step).toEqual({ kind: 'wait', blockedBy: 'joiner-syncing', why: 'voters 3 -> 5: server 4 is not synced yet (not-serving)' });
+
+    const late = think(bigger, stateFor(bigger, observed, { operation: op }), observed, T0 + 601_000);
+    expect(late.step).toEqual({ kind: 'terminate', serverId: 4, why: 'rolled back add of server 4: it did not sync within 600 s: its removal committed; stop it' });
+    expect(late.state.operation).toMatchObject({ kind: 'remove', serverId: 4 });
+  });
+
+  it('grows voters one at a time, each a synced non-voting follower before one reconfig adds it', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const observed = observe(five);
+    const launch = think(five, stateFor(five, observed), observed, T0);
+    expect(launch.step).toMatchObject({ kind: 'launch', serverId: 4, role: 'voter' });
+    expect(launch.step.why).toMatch(/^voters 3 -> 5: spec asks for 5 \(bounds 3\.\.7\): launch server 4 in [abc] as a voter-to-be$/);
+
+    const synced = observe(five, { joiners: [4] });
+    const add = think(five, launch.state, synced, T0 + 2000);
+    expect(add.step.kind).toBe('reconfig');
+    expect(add.step.why).toMatch(/add voter 4 from config 100000000; old voters 3\/3 synced, new 4\/4$/);
+  });
+
+  it('shrinks voters by removing a follower, never the leader while another will do', () => {
+    const three = testSpec();
+    const observed = observe(three, { voters: [1, 2, 3, 4, 5], leader: 2 });
+    const thought = think(three, stateFor(three, observed), observed, T0);
+    expect(thought.step.kind).toBe('reconfig');
+    if (thought.step.kind !== 'reconfig' || thought.step.change.kind !== 'incremental') throw new Error('reconfig expected');
+    expect(thought.step.change.remove).toHaveLength(1);
+    expect(thought.step.change.remove).not.toContain(2);
+    expect(thought.state.operation).toMatchObject({ kind: 'remove' });
+  });
+
+  it('removes rather than replaces a failed voter that scale-in would take anyway', () => {
+    const observed = observe(spec, { voters: [1, 2, 3, 4, 5], down: [4] });
+    const thought = think(spec, stateFor(spec, observed, { health: [failedHealth(4)] }), observed, T0);
+    expect(thought.step.kind).toBe('reconfig');
+    expect(thought.step.why).toMatch(/^replace voter 4: .*so it is removed, not replaced: remove 4 from config/);
+  });
+
+  it('stops a server that runs outside the config', () => {
+    const observed: Observation = { ...observe(spec), instances: [1, 2, 3, 9].map((id) => instance(id)) };
+    expect(think(spec, stateFor(spec, observed), observed, T0).step).toEqual({ kind: 'terminate', serverId: 9, why: 'server 9 (i-9) runs outside the config: stop it' });
+  });
+
+  it('never reuses an id: the next id is above every id handed out or in the config', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const observed = observe(five, { voters: [1, 2, 7] });
+    const state: ControllerState = { ...stateFor(five, observed), nextServerId: 4 };
+    expect(think(five, state, observed, T0).step).toMatchObject({ kind: 'launch', serverId: 8 });
+    const exhausted = think(five, { ...state, nextServerId: 256 }, observed, T0);
+    expect(exhausted.step).toMatchObject({ kind: 'wait', blockedBy: 'server-ids-exhausted' });
+  });
+
+  it.each([
+    ['the config cannot be read', { ...observe(spec, { down: [2] }), config: { readable: false as const, reason: 'connection refused' } }, 'config-unreadable', 'config unreadable (connection refused): nothing changes until it reads'],
+    ['no quorum serves', observe(spec, { down: [2, 3] }), 'no-quorum', 'no quorum: 1 of 3 voters serving; nothing changes (recovery is an operator action)'],
+  ] as const)('does nothing destructive when %s', (_, observed, blockedBy, why) => {
+    const state = stateFor(spec, observed, { health: [failedHealth(2), failedHealth(3)] });
+    expect(think(spec, state, observed, T0).step).toEqual({ kind: 'wait', blockedBy, why });
+  });
+
+  it('observes only while paused', () => {
+    const paused = testSpec({ paused: true });
+    const observed = observe(paused, { down: [2] });
+    expect(think(paused, stateFor(paused, observed, { health: [failedHealth(2)] }), observed, T0).step).toEqual({ kind: 'wait', blockedBy: 'paused', why: 'paused by the operator: observing only' });
+  });
+
+  it('refuses to reconfig while a member runs a ZooKeeper with known reconfig bugs', () => {
+    const observed = observe(spec, { voters: [1, 2, 3] });
+    const old: Observation = { ...observed, probes: [...observed.probes.slice(0, 2), serving(3, 'follower', { version: '3.5.8-1' })] };
+    expect(think(testSpec({ voters: { desired: 5 } }), stateFor(spec, old), old, T0).step).toEqual({ kind: 'wait', blockedBy: 'unsafe-version', why: 'server 3 runs 3.5.8-1: reconfig needs 3.5.9+ / 3.6.2+' });
+  });
+
+  it('waits rather than remove a voter when the new voter set would have no synced quorum', () => {
+    // 5 voters with 4 and 5 down: removing 3 would leave {1,2,4,5}, of which only 2 are synced.
+    const three = testSpec();
+    const observed = observe(three, { voters: [1, 2, 3, 4, 5], down: [4, 5] });
+    const op = { kind: 'remove' as const, id: 'remove-3', serverId: 3, startedAt: T0, step: 'reconfiguring' as const, stepSince: T0, why: 'voters 5 -> 3' };
+    const thought = think(three, stateFor(three, observed, { operation: op }), observed, T0 + 1000);
+    expect(thought.step).toEqual({
+      kind: 'wait',
+      blockedBy: 'quorum-not-synced',
+      why: 'voters 5 -> 3: remove 3 from config 100000000 waits: no synced quorum of the new voters: old voters 3/5 synced, new 2/4',
+    });
+  });
+
+  it('uses the config version it read as the reconfig guard', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const observed = observe(five, { joiners: [4], version: 0x20000001an });
+    const op = { kind: 'add' as const, id: 'add-4', serverId: 4, role: 'voter' as const, zone: 'a', startedAt: T0, step: 'syncing' as const, stepSince: T0, why: 'voters 3 -> 5' };
+    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0);
+    expect(thought.step).toMatchObject({ kind: 'reconfig', change: { fromVersion: 0x20000001an } });
+  });
+
+  it('plans the same step from the same inputs (a dry run is the tick)', () => {
+    const observed = observe(spec, { down: [2] });
+    const state = stateFor(spec, observed, { health: [failedHealth(2)] });
+    expect(think(spec, state, observed, T0)).toEqual(think(spec, state, observed, T0));
+    expect(config(spec, [1]).members).toHaveLength(1);
+  });
+});
