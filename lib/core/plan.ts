@@ -96,7 +96,7 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   const size = r.role === 'voter' ? ctx.decision.voters : ctx.decision.observers;
   // A failed member that scale-in would take anyway is removed, not replaced.
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
-  const id = nextServerId(ctx.config, state);
+  const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
   const { zone, cursor } = placeZone(ctx, state, r.role);
   const operation: Operation = { kind: 'replace', id: `replace-${id}`, serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
@@ -104,7 +104,7 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
 }
 
 function add(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
-  const id = nextServerId(ctx.config, state);
+  const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
   const { zone, cursor } = placeZone(ctx, state, role);
   const operation: Operation = { kind: 'add', id: `add-${id}`, serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
@@ -136,7 +136,8 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
   if (op.kind === 'remove') {
     if (member) {
       if (stuck('reconfiguring')) {
-        return { step: { kind: 'none', why: `gave up removing server ${op.serverId}: no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s` }, state: withoutOperation(state) };
+        const why = `gave up removing server ${op.serverId}: no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s`;
+        return { step: { kind: 'wait', blockedBy: 'quorum-not-synced', why }, state: withoutOperation(state) };
       }
       return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [], remove: [op.serverId], fromVersion: config.version }, op.why);
     }
@@ -188,7 +189,7 @@ function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | '
 function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string): Plan {
   const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
   const advanced = advance(ctx, { ...state, operation: removal }, removal);
-  return advanced ?? { step: { kind: 'none', why: removal.why }, state: withoutOperation(state) };
+  return advanced ?? next(ctx, withoutOperation({ ...state, operation: removal })); // nothing left to stop
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
@@ -216,9 +217,11 @@ function withoutOperation(state: ControllerState): ControllerState {
   };
 }
 
-/** Ids are never reused: above every id handed out and every id in the config. */
-function nextServerId(config: EnsembleConfig, state: ControllerState): ServerId | undefined {
-  const id = Math.max(state.nextServerId, ...config.members.map((m) => m.serverId + 1), ...state.members.map((m) => m.serverId + 1));
+/** Ids are never reused: above every id handed out, in the config, or on an instance (even one
+ * whose operation's state was lost). */
+function nextServerId(ctx: Context, state: ControllerState): ServerId | undefined {
+  const ids = [...ctx.config.members, ...state.members, ...ctx.observed.instances].map((x) => x.serverId + 1);
+  const id = Math.max(state.nextServerId, ...ids);
   return id <= MAX_SERVER_ID ? id : undefined;
 }
 
