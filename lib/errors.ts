@@ -86,3 +86,27 @@ export function showValue(value: unknown): string {
     return String(value);
   }
 }
+
+/** The lease was taken over (or expired) between claiming it and writing: stop, change nothing. */
+export class LeaseLostError extends ControllerError {
+  readonly kind = 'conflict';
+
+  constructor(
+    readonly cluster: string,
+    readonly token: number,
+    holder: string,
+  ) {
+    super(`lease on ${cluster} lost (token ${token}, now held by ${holder}): nothing written`, { cluster, token, holder });
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** A cluster, server or file that does not exist. */
+export class NotFoundError extends ControllerError {
+  readonly kind = 'invalid-input';
+
+  constructor(what: string, context: ErrorContext) {
+    super(`${what} not found`, context);
+    this.name = 'NotFoundError';
+  }
+}

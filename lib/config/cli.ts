@@ -1,19 +1,51 @@
 import { z } from 'zod';
+import { ClusterNameSchema } from './spec.js';
 
-// Options of `npm start` (local mode). Parsed from argv by lib/cli; validated here.
+// The CLI's options, per command. Parsed from argv by lib/cli (strings in), validated here.
 
-export const StartOptionsSchema = z.object({
+const Common = {
   /** Where local clusters keep their servers and state. */
   home: z.string().min(1).default('.zk-autoscaler'),
-  cluster: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or "-"')
-    .default('local'),
+  cluster: ClusterNameSchema.default('local'),
+  json: z.literal(true).optional(),
+};
+
+const ServerIdArg = z.coerce.number().int().min(1).max(255);
+
+export const StartOptionsSchema = z.object({
+  ...Common,
   /** Servers run on `<prefix>.<id>`; any 127.a.b works on Linux, where all of 127/8 is loopback. */
   addressPrefix: z
     .string()
     .regex(/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/, 'must be "127.<a>.<b>"')
     .default('127.0.10'),
   voters: z.coerce.number().int().min(1).max(7).default(3),
+  /** Seconds between ticks. */
+  interval: z.coerce.number().min(0.5).max(3600).default(3),
 });
 export type StartOptions = z.output<typeof StartOptionsSchema>;
+
+export const CommonOptionsSchema = z.object(Common);
+export type CommonOptions = z.output<typeof CommonOptionsSchema>;
+
+export const ScaleOptionsSchema = z
+  .object({ ...Common, voters: z.coerce.number().int().min(1).max(255).optional(), observers: z.coerce.number().int().min(0).max(255).optional() })
+  .refine((o) => o.voters !== undefined || o.observers !== undefined, { message: 'give --voters and/or --observers', path: ['voters'] });
+
+export const ServerOptionsSchema = z.object({ ...Common, serverId: ServerIdArg });
+
+export const ReportOptionsSchema = z.object({ ...Common, serverId: ServerIdArg, reason: z.string().min(1).max(200) });
+
+export const SpecSetOptionsSchema = z.object({ ...Common, file: z.string().min(1) });
+
+export const LoadOptionsSchema = z.object({
+  ...Common,
+  /** Operations per second, in total. */
+  rate: z.coerce.number().int().min(1).max(20_000),
+  readsPct: z.coerce.number().int().min(0).max(100).default(90),
+  /** How long to run; the generator always stops by itself. */
+  seconds: z.coerce.number().int().min(1).max(3600).default(60),
+  clients: z.coerce.number().int().min(1).max(64).default(4),
+  /** Connect string; default: the cluster's published one. */
+  connect: z.string().regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5}(,(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5})*$/, 'must be loopback host:port pairs').optional(),
+});

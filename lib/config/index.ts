@@ -14,7 +14,17 @@ export {
   type StrategyName,
   type ZooKeeperSettings,
 } from './spec.js';
-export { StartOptionsSchema, type StartOptions } from './cli.js';
+export {
+  CommonOptionsSchema,
+  LoadOptionsSchema,
+  ReportOptionsSchema,
+  ScaleOptionsSchema,
+  ServerOptionsSchema,
+  SpecSetOptionsSchema,
+  StartOptionsSchema,
+  type CommonOptions,
+  type StartOptions,
+} from './cli.js';
 export {
   ControllerStateSchema,
   MemberHealthSchema,

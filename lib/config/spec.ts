@@ -98,6 +98,8 @@ export const LoadPolicySchema = z.object({
       outstandingRequests: z.number().positive().optional(),
     })
     .default({}),
+  /** The window the load metrics are averaged over. */
+  windowSeconds: z.number().int().min(30).max(3600).default(180),
   /** No change while every metric is within this fraction of its target. */
   tolerance: z.number().min(0).max(1).default(0.1),
   scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(120),

@@ -69,6 +69,10 @@ export const ControllerStateSchema = z.object({
     .array(z.object({ serverId: ServerIdSchema, reason: z.string().min(1).max(200), at: TimeMs }))
     .max(50)
     .default([]),
+  /** Members an operator asked to replace, until their replacement starts. */
+  replaceRequests: z.array(ServerIdSchema).max(50).default([]),
+  /** Operator requests up to this time have been taken into the state. */
+  requestsSeenUpTo: TimeMs.default(0),
 });
 
 export type ControllerState = z.output<typeof ControllerStateSchema>;

@@ -162,7 +162,7 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     .filter((x) => x.v?.status === 'failed')
     .sort((a, b) => (a.m.role === b.m.role ? (a.v?.since ?? 0) - (b.v?.since ?? 0) : a.m.role === 'voter' ? -1 : 1));
   for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
-  for (const id of observed.requests.replace) {
+  for (const id of new Set([...state.replaceRequests, ...observed.requests.replace])) {
     const m = members.find((x) => x.serverId === id);
     if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: an operator asked for it` });
   }

@@ -2,6 +2,7 @@ import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
 import { decide, type Decision } from './decide.js';
 import { detect, type Detection } from './detect.js';
+import type { ServerId } from './model.js';
 import type { Observation } from './observation.js';
 import { plan, type Step } from './plan.js';
 
@@ -28,8 +29,16 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
     health: detection.health.filter((h) => h.serverId !== gone),
     leader: detection.leader,
     reports: detection.pendingReports,
+    replaceRequests: pendingReplaceRequests(state, observed, planned.state),
   };
   if (decision.scaleInHold) next.scaleInHold = decision.scaleInHold;
   else delete next.scaleInHold;
   return { detection, decision, step: planned.step, state: next };
+}
+
+/** Replace requests wait in the state until a replacement of that member starts (or it is gone). */
+function pendingReplaceRequests(before: ControllerState, observed: Observation, after: ControllerState): ServerId[] {
+  const members = observed.config.readable ? new Set(observed.config.config.members.map((m) => m.serverId)) : undefined;
+  const started = after.operation?.kind === 'replace' ? after.operation.replaces : after.operation?.kind === 'remove' ? after.operation.serverId : undefined;
+  return [...new Set([...before.replaceRequests, ...observed.requests.replace])].filter((id) => id !== started && (members === undefined || members.has(id)));
 }

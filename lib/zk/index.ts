@@ -24,3 +24,4 @@ export {
 export { encodeReconfigRequest, type ReconfigRequest } from './jute.js';
 export { ZooKeeperSession, describeReconfig, type CreateMode, type SessionOptions, type ZnodeData } from './session.js';
 export { CONFIG_ZNODE, MARKER_ZNODE, ZooKeeperEnsembleAdmin, type EnsembleAdminOptions, type ReconfigResult } from './ensembleAdmin.js';
+export { zooKeeperEnsemble, zooKeeperProbe } from './ports.js';

@@ -55,14 +55,23 @@ export interface TestEnsemble {
 }
 
 const live = new Set<TestEnsemble>();
+/** Directories of local-mode clusters started by tests: every process under them dies with the file. */
+const trackedDirs = new Set<string>();
+
+export function trackDir(dir: string): void {
+  trackedDirs.add(dir);
+}
 let nextOctet = 20 + (process.pid % 200);
 
 export async function stopAllEnsembles(): Promise<void> {
   await Promise.all([...live].map((e) => e.stop()));
+  for (const dir of trackedDirs) killProcessesUnder(dir);
+  trackedDirs.clear();
 }
 
 process.on('exit', () => {
   for (const e of live) killProcessesUnder(e.dir);
+  for (const dir of trackedDirs) killProcessesUnder(dir);
 });
 
 export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsemble> {
@@ -153,7 +162,7 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
 }
 
 /** A `127.x.0` prefix whose first address has nothing listening on the client port. */
-async function freeAddressPrefix(port: number): Promise<string> {
+export async function freeAddressPrefix(port: number): Promise<string> {
   for (let tries = 0; tries < 50; tries++) {
     nextOctet = nextOctet >= 250 ? 20 : nextOctet + 1;
     const prefix = `127.${nextOctet}.0`;

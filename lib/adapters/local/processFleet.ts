@@ -77,12 +77,19 @@ export class ProcessFleet {
       throw new InvalidInputError('launch', [`serverId: server ${serverId} is already running (pid ${running})`]);
     }
     const placement = this.placementOf(serverId);
-    const files = render(placement);
     mkdirSync(placement.dataDir, { recursive: true });
+    const files = render(placement);
     writeFileSync(zooCfgPath(placement.configDir), files.zooCfg);
     writeFileSync(dynamicConfigPath(placement.configDir), files.dynamicConfig);
     writeFileSync(join(placement.dataDir, 'myid'), files.myid);
     return this.start(placement);
+  }
+
+  /** Starts a stopped server from the files it has (ZooKeeper rewrote them at its last reconfig). */
+  async restart(serverId: ServerId): Promise<LocalServer> {
+    const running = this.pidOf(serverId);
+    if (running !== undefined) return { ...this.placementOf(serverId), pid: running };
+    return this.start(this.placementOf(serverId));
   }
 
   /** Every server with a directory here, running or not (running ones carry their pid). */

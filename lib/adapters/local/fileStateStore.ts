@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseOrThrow } from '../../config/parse.js';
+import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
+import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
+import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
+import type { Lease, OperatorRequest, StateStore, StoredState } from '../../ports/index.js';
+
+// Local mode's StateStore: one directory per cluster under `<home>/clusters/`. Every write goes to a
+// temporary file renamed over the old one (readers never see half a file); the lease is a file
+// whose changes are made under an exclusive mutex file, and which expires, so a crashed controller
+// does not block the next one.
+
+const LeaseSchema = z.object({ holder: z.string(), token: z.number().int().min(0), expiresAt: z.number() });
+const RequestsSchema = z.array(
+  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
+);
+const ConnectStringSchema = z.object({ clients: z.string(), readMostly: z.string() });
+
+/** A mutex left by a process that died while holding it is broken after this long. */
+const STALE_MUTEX_MS = 5000;
+const MAX_REQUESTS = 50;
+const MUTEX_ATTEMPTS = 200;
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+export class FileStateStore implements StateStore {
+  constructor(private readonly home: string) {}
+
+  clusterDir(cluster: string): string {
+    return join(this.home, 'clusters', cluster);
+  }
+
+  async listClusters(): Promise<string[]> {
+    const root = join(this.home, 'clusters');
+    if (!existsSync(root)) return [];
+    return readdirSync(root)
+      .filter((name) => existsSync(join(root, name, 'spec.json')))
+      .sort();
+  }
+
+  async readSpec(cluster: string): Promise<ClusterSpec> {
+    const path = this.path(cluster, 'spec.json');
+    if (!existsSync(path)) throw new NotFoundError(`cluster "${cluster}"`, { cluster, path });
+    return parseOrThrow(ClusterSpecSchema, readJson(path), `spec file ${path}`);
+  }
+
+  async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
+    if (spec.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(spec.cluster)} is not ${JSON.stringify(cluster)}`]);
+    mkdirSync(this.clusterDir(cluster), { recursive: true });
+    writeAtomically(this.path(cluster, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  }
+
+  async readState(cluster: string): Promise<StoredState | undefined> {
+    const path = this.path(cluster, 'state.json');
+    if (!existsSync(path)) return undefined;
+    const text = readFileSync(path, 'utf8');
+    const state = parseOrThrow(ControllerStateSchema, parseJson(text, path), `state file ${path}`);
+    const stat = statSync(path);
+    return { state, version: `${stat.mtimeMs}:${stat.size}` };
+  }
+
+  async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
+    this.underMutex(cluster, () => {
+      const current = this.currentLease(cluster);
+      if (!current || current.token !== lease.token || current.holder !== lease.holder || current.expiresAt <= Date.now()) {
+        throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');
+      }
+      writeAtomically(this.path(cluster, 'state.json'), `${JSON.stringify(state)}\n`);
+    });
+  }
+
+  async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    mkdirSync(this.clusterDir(cluster), { recursive: true });
+    return this.underMutex(cluster, () => {
+      const current = this.currentLease(cluster);
+      if (current && current.holder !== holder && current.expiresAt > now) return undefined;
+      const lease: Lease = { cluster, holder, token: (current?.token ?? 0) + 1, expiresAt: now + ttlMs };
+      writeAtomically(this.path(cluster, 'lease.json'), JSON.stringify({ holder, token: lease.token, expiresAt: lease.expiresAt }));
+      return lease;
+    }, undefined);
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.underMutex(lease.cluster, () => {
+      const current = this.currentLease(lease.cluster);
+      if (current?.token === lease.token) {
+        writeAtomically(this.path(lease.cluster, 'lease.json'), JSON.stringify({ ...current, expiresAt: 0 }));
+      }
+    });
+  }
+
+  async readRequests(cluster: string): Promise<OperatorRequest[]> {
+    const path = this.path(cluster, 'requests.json');
+    return existsSync(path) ? parseOrThrow(RequestsSchema, readJson(path), `requests file ${path}`) : [];
+  }
+
+  async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
+    this.underMutex(cluster, () => {
+      const path = this.path(cluster, 'requests.json');
+      const requests = existsSync(path) ? parseOrThrow(RequestsSchema, readJson(path), `requests file ${path}`) : [];
+      writeAtomically(path, JSON.stringify([...requests, request].slice(-MAX_REQUESTS)));
+    });
+  }
+
+  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
+    const current = await this.readConnectString(cluster);
+    if (current?.clients === strings.clients && current.readMostly === strings.readMostly) return;
+    writeAtomically(this.path(cluster, 'connect-string.json'), JSON.stringify(strings));
+  }
+
+  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+    const path = this.path(cluster, 'connect-string.json');
+    return existsSync(path) ? parseOrThrow(ConnectStringSchema, readJson(path), `connect string file ${path}`) : undefined;
+  }
+
+  async readSuperPassword(cluster: string): Promise<string> {
+    const path = this.path(cluster, 'super-password');
+    if (!existsSync(path)) {
+      mkdirSync(this.clusterDir(cluster), { recursive: true });
+      writeFileSync(path, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    }
+    return readFileSync(path, 'utf8').trim();
+  }
+
+  private currentLease(cluster: string): z.output<typeof LeaseSchema> | undefined {
+    const path = this.path(cluster, 'lease.json');
+    return existsSync(path) ? parseOrThrow(LeaseSchema, readJson(path), `lease file ${path}`) : undefined;
+  }
+
+  /** Runs `fn` holding the cluster's mutex file; `busy` is returned when another process holds it. */
+  private underMutex<T>(cluster: string, fn: () => T, ...busy: [T] | []): T {
+    const mutex = this.path(cluster, 'lease.mutex');
+    let fd: number | undefined;
+    for (let attempt = 0; attempt < MUTEX_ATTEMPTS && fd === undefined; attempt++) {
+      try {
+        fd = openSync(mutex, 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (Date.now() - safeMtime(mutex) > STALE_MUTEX_MS) unlinkQuietly(mutex);
+        else if (busy.length > 0) return busy[0] as T;
+        else Atomics.wait(SLEEPER, 0, 0, 5); // held for microseconds by another process: wait a little
+      }
+    }
+    if (fd === undefined) throw new LeaseLostError(cluster, 0, 'another process (mutex busy)');
+    try {
+      return fn();
+    } finally {
+      closeSync(fd);
+      unlinkQuietly(mutex);
+    }
+  }
+
+  private path(cluster: string, file: string): string {
+    return join(this.clusterDir(cluster), file);
+  }
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+function readJson(path: string): unknown {
+  return parseJson(readFileSync(path, 'utf8'), path);
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`file ${path}`, [`(root): not JSON (${(err as Error).message})`], { cause: err });
+  }
+}
+
+function safeMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

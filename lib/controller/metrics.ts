@@ -1,0 +1,36 @@
+import { syncedIds, voterIds, type Observation, type Thought } from '../core/index.js';
+import type { TickMetrics } from '../ports/index.js';
+
+/** The figures a tick publishes: per server and for the ensemble. */
+export function tickMetrics(cluster: string, at: number, observation: Observation, thought: Thought): TickMetrics {
+  const members = observation.config.readable ? observation.config.config.members : [];
+  const voters = voterIds(members);
+  const synced = syncedIds(observation.probes);
+  const votersSynced = [...voters].filter((id) => synced.has(id)).length;
+  return {
+    cluster,
+    at,
+    voters: voters.size,
+    votersSynced,
+    observers: members.length - voters.size,
+    // Voters that may still fail before the quorum is lost (negative: already lost).
+    quorumMargin: votersSynced - (Math.floor(voters.size / 2) + 1),
+    operationInFlight: thought.state.operation !== undefined,
+    failedMembers: [...thought.detection.verdicts.values()].filter((v) => v.status === 'failed').length,
+    servers: observation.probes.map((p) => {
+      const h = p.result.status === 'serving' ? p.result.health : undefined;
+      const member = members.find((m) => m.serverId === p.serverId);
+      return {
+        serverId: p.serverId,
+        healthy: thought.detection.verdicts.get(p.serverId)?.status === 'healthy',
+        role: h ? (h.mode === 'follower' && !member ? 'joiner' : h.mode) : p.result.status,
+        avgLatencyMs: h?.latencyMs.avg ?? 0,
+        outstandingRequests: h?.outstandingRequests ?? 0,
+        connections: h?.connections ?? 0,
+        packetsReceived: h?.packetsReceived ?? 0,
+        zxid: h ? h.zxid.toString(16) : '',
+      };
+    }),
+  };
+}
+

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { ClusterSpec } from '../config/spec.js';
+import { initialState } from '../config/state.js';
+import {
+  connectStrings,
+  hasQuorum,
+  hexVersion,
+  syncedIds,
+  think,
+  voterIds,
+  type FailureReport,
+  type Observation,
+  type Step,
+  type Thought,
+} from '../core/index.js';
+import { toControllerError, type ControllerError } from '../errors.js';
+import type { Ensemble, EnsembleSession, Fleet, Log, MetricsSink, MetricsSource, Probe, StateStore } from '../ports/index.js';
+import { observe } from './observe.js';
+import { tickMetrics } from './metrics.js';
+
+// One tick for one cluster: load spec + state -> observe -> publish metrics -> think (detect,
+// decide, plan: pure) -> take the lease, persist the state first, then act: one step -> release.
+// A tick that only observes and finds nothing to do writes nothing and takes no lease.
+
+export type Trigger =
+  | { readonly kind: 'schedule' }
+  | { readonly kind: 'alarm'; readonly alarm: string }
+  | { readonly kind: 'manual'; readonly command: string };
+
+export interface ClusterPorts {
+  readonly fleet: Fleet;
+  readonly probe: Probe;
+  readonly ensemble: Ensemble;
+}
+
+export interface Deps {
+  readonly store: StateStore;
+  readonly metrics: MetricsSink;
+  readonly load: MetricsSource;
+  readonly log: Log;
+  /** This controller's name, written into the lease. */
+  readonly holder: string;
+  readonly leaseTtlMs: number;
+  clock(): number;
+  portsFor(cluster: string, spec: ClusterSpec): Promise<ClusterPorts>;
+}
+
+export type TickOutcome =
+  /** Nothing to do, nothing written. */
+  | 'steady'
+  /** Blocked (waiting for a joiner, a quorum, a cooldown...), or only the state changed. */
+  | 'waited'
+  | 'acted'
+  /** Another controller holds the lease: this one changed nothing. */
+  | 'lease-held'
+  /** The plan was computed and shown, not acted on (`plan`, the dry run). */
+  | 'planned'
+  | 'failed';
+
+export interface TickResult {
+  readonly cluster: string;
+  readonly tickId: string;
+  readonly outcome: TickOutcome;
+  readonly why: string;
+  readonly step?: Step;
+  readonly reports: readonly FailureReport[];
+  readonly error?: ControllerError;
+  readonly thought?: Thought;
+  readonly observation?: Observation;
+  readonly durationMs: number;
+}
+
+export interface TickOptions {
+  /** Compute and report the plan; change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** Every cluster under the store, in parallel, each isolated: one broken cluster stalls no other. */
+export async function runTick(deps: Deps, trigger: Trigger, options: TickOptions = {}): Promise<TickResult[]> {
+  const clusters = await deps.store.listClusters();
+  return Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, trigger, options)));
+}
+
+export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger, options: TickOptions = {}): Promise<TickResult> {
+  const started = deps.clock();
+  const tickId = randomUUID().slice(0, 8);
+  const log = deps.log.child({ cluster, tickId, trigger: trigger.kind });
+  const result = (outcome: TickOutcome, why: string, extra: Partial<TickResult> = {}): TickResult => ({
+    cluster,
+    tickId,
+    outcome,
+    why,
+    reports: [],
+    durationMs: deps.clock() - started,
+    ...extra,
+  });
+  let session: EnsembleSession | undefined;
+  try {
+    const spec = await deps.store.readSpec(cluster);
+    const stored = await deps.store.readState(cluster);
+    const state = stored?.state ?? initialState(cluster);
+    const ports = await deps.portsFor(cluster, spec);
+    const now = deps.clock();
+    const observed = await observe({ spec, state, ports, store: deps.store, load: deps.load, now, log });
+    session = observed.session;
+    const thought = think(spec, observed.state, observed.observation, now);
+    const common = { step: thought.step, reports: thought.detection.reports, thought, observation: observed.observation };
+
+    await deps.metrics.publish(tickMetrics(cluster, now, observed.observation, thought)).catch((err: unknown) => log.warn('metrics not published', { error: toControllerError(err) }));
+    for (const report of thought.detection.reports) log.warn('failure report', { ...report });
+    log.info(thought.step.why, { step: thought.step.kind, ...decisionFields(observed.observation, thought) });
+
+    if (options.dryRun) return result('planned', thought.step.why, common);
+    if (observed.observation.config.readable) {
+      const strings = connectStrings(spec, observed.observation.config.config, observed.observation.probes, thought.state.roundRobinCursor);
+      await deps.store.publishConnectString(cluster, strings);
+    }
+    const acts = thought.step.kind === 'launch' || thought.step.kind === 'reconfig' || thought.step.kind === 'terminate';
+    if (!acts && isDeepStrictEqual(thought.state, state)) {
+      return result(thought.step.kind === 'none' ? 'steady' : 'waited', thought.step.why, common);
+    }
+
+    const lease = await deps.store.acquireLease(cluster, deps.holder, deps.leaseTtlMs, deps.clock());
+    if (!lease) {
+      log.info('another controller holds the lease: changing nothing');
+      return result('lease-held', 'another controller holds the lease', common);
+    }
+    try {
+      // Someone may have acted between our read and our claim: then our plan is stale.
+      const again = await deps.store.readState(cluster);
+      if (again?.version !== stored?.version) {
+        return result('lease-held', 'the state changed since it was read: another controller acted; next tick re-plans', common);
+      }
+      await deps.store.writeState(cluster, thought.state, lease); // write-ahead: a crash from here on is resumed
+      if (!acts) return result('waited', thought.step.why, common);
+      await execute(thought.step, { spec, ports, session, observation: observed.observation, log });
+      return result('acted', thought.step.why, common);
+    } finally {
+      await deps.store.releaseLease(lease);
+    }
+  } catch (err) {
+    const error = toControllerError(err);
+    const level = error.kind === 'unsafe' || error.kind === 'invalid-input' ? 'error' : 'warn';
+    log[level](`tick failed: ${error.message}`, { error, kind: error.kind });
+    return result('failed', error.message, { error });
+  } finally {
+    await session?.close().catch((err: unknown) => log.warn('admin session did not close cleanly', { error: toControllerError(err) }));
+  }
+}
+
+interface Execution {
+  readonly spec: ClusterSpec;
+  readonly ports: ClusterPorts;
+  readonly session: EnsembleSession | undefined;
+  readonly observation: Observation;
+  readonly log: Log;
+}
+
+async function execute(step: Step, x: Execution): Promise<void> {
+  const config = x.observation.config.readable ? x.observation.config.config : undefined;
+  switch (step.kind) {
+    case 'launch': {
+      if (!config) throw new Error('launch planned without a readable config');
+      const instance = await x.ports.fleet.launch({ spec: x.spec, serverId: step.serverId, role: step.role, zone: step.zone, operationId: step.operationId, committed: config.members });
+      x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: step.zone });
+      return;
+    }
+    case 'reconfig': {
+      if (!config || !x.session) throw new Error('reconfig planned without a readable config');
+      const outcome = await x.session.reconfig(step.change, config);
+      const fields = { outcome: outcome.outcome, configVersion: hexVersion(outcome.config.version), members: outcome.config.members.map((m) => `${m.serverId}:${m.role}`).join(',') };
+      if (outcome.outcome === 'committed') x.log.info(`reconfig committed (${outcome.via})`, fields);
+      else x.log.warn(`reconfig ${outcome.outcome}: the next tick decides from what it sees`, { ...fields, cause: outcome.cause.message });
+      return;
+    }
+    case 'terminate': {
+      // The removed server stops only after a later write went through the new quorum.
+      if (x.session && config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await x.session.confirmWrite();
+      await x.ports.fleet.terminate(step.serverId);
+      x.log.info(`terminated server ${step.serverId}`, { serverId: step.serverId });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function decisionFields(observation: Observation, thought: Thought): Record<string, unknown> {
+  const config = observation.config.readable ? observation.config.config : undefined;
+  const synced = syncedIds(observation.probes);
+  const voters = config ? voterIds(config.members) : new Set<number>();
+  return {
+    voters: voters.size,
+    votersSynced: [...voters].filter((id) => synced.has(id)).length,
+    observers: config ? config.members.length - voters.size : 0,
+    ...(config ? { configVersion: hexVersion(config.version) } : {}),
+    desiredVoters: thought.decision.voters.desired,
+    desiredObservers: thought.decision.observers.desired,
+    ...(thought.state.operation ? { operation: thought.state.operation.id, operationStep: thought.state.operation.step } : {}),
+  };
+}
+

@@ -1,0 +1,131 @@
+// The ports: what the controller needs from the world, as types only. Each has an AWS adapter and
+// a local one, and one contract test suite both must pass (test/contract).
+
+import type { ClusterSpec } from '../config/spec.js';
+import type { ControllerState } from '../config/state.js';
+import type { ConfigMember, EnsembleConfig, Instance, LoadSample, MemberProbe, MembershipChange, Role, ServerId } from '../core/index.js';
+
+/** A narrow structured logger: a message and JSON-safe fields. lib/ never prints. */
+export interface Log {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Log;
+}
+
+/** A claim on one cluster. `token` increases with every claim: state writes carry it (fencing). */
+export interface Lease {
+  readonly cluster: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+/** An operator's request, recorded by a manual command and applied by the next tick. */
+export interface OperatorRequest {
+  readonly id: string;
+  readonly kind: 'report' | 'replace';
+  readonly serverId: ServerId;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export interface StoredState {
+  readonly state: ControllerState;
+  /** Opaque version of what was read (file mtime+size, SSM version). */
+  readonly version: string;
+}
+
+export interface StateStore {
+  listClusters(): Promise<string[]>;
+  /** The cluster's spec, validated; InvalidInputError naming the field when it is malformed. */
+  readSpec(cluster: string): Promise<ClusterSpec>;
+  writeSpec(cluster: string, spec: ClusterSpec): Promise<void>;
+  /** Undefined for a cluster the controller has never run. */
+  readState(cluster: string): Promise<StoredState | undefined>;
+  /** Writes the state if `lease` is still the cluster's lease; LeaseLostError otherwise. */
+  writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void>;
+  /** Claims the cluster's lease for `ttlMs`; undefined while someone else holds it. */
+  acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined>;
+  releaseLease(lease: Lease): Promise<void>;
+  readRequests(cluster: string): Promise<OperatorRequest[]>;
+  addRequest(cluster: string, request: OperatorRequest): Promise<void>;
+  /** The connect strings applications read; written only when they change. */
+  publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void>;
+  readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined>;
+  /** The password of ZooKeeper's super user for this cluster (the servers hold its digest). */
+  readSuperPassword(cluster: string): Promise<string>;
+}
+
+export interface LaunchRequest {
+  readonly spec: ClusterSpec;
+  readonly serverId: ServerId;
+  readonly role: Role;
+  readonly zone: string;
+  /** Stable for the operation: a retried launch is the same launch. */
+  readonly operationId: string;
+  /** The committed members: the joiner boots from them plus itself. */
+  readonly committed: readonly ConfigMember[];
+}
+
+export interface Fleet {
+  /** Every instance of this cluster, whatever its state. */
+  list(): Promise<Instance[]>;
+  /** Idempotent per operation: a launch already done returns the same instance. */
+  launch(request: LaunchRequest): Promise<Instance>;
+  /** Stops the server hard and forgets it; idempotent; refuses instances not of this cluster. */
+  terminate(serverId: ServerId): Promise<void>;
+}
+
+export interface Probe {
+  probe(targets: readonly { serverId: ServerId; host: string }[]): Promise<MemberProbe[]>;
+}
+
+export type ReconfigOutcome =
+  | { readonly outcome: 'committed'; readonly config: EnsembleConfig; readonly via: 'reply' | 'read-back' }
+  | { readonly outcome: 'not-seen' | 'superseded'; readonly config: EnsembleConfig; readonly cause: Error };
+
+export interface EnsembleSession {
+  readConfig(): Promise<EnsembleConfig>;
+  reconfig(change: MembershipChange, plannedFrom: EnsembleConfig): Promise<ReconfigOutcome>;
+  /** One write through the quorum (after a removal committed, before the removed server stops). */
+  confirmWrite(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Ensemble {
+  /** An admin session to any of these client addresses (`host:port`). */
+  open(connectString: string): Promise<EnsembleSession>;
+}
+
+/** What one tick publishes about a cluster. */
+export interface TickMetrics {
+  readonly cluster: string;
+  readonly at: number;
+  readonly voters: number;
+  readonly votersSynced: number;
+  readonly observers: number;
+  readonly quorumMargin: number;
+  readonly operationInFlight: boolean;
+  readonly failedMembers: number;
+  readonly servers: readonly {
+    readonly serverId: ServerId;
+    readonly healthy: boolean;
+    readonly role: string;
+    readonly avgLatencyMs: number;
+    readonly outstandingRequests: number;
+    readonly connections: number;
+    readonly packetsReceived: number;
+    readonly zxid: string;
+  }[];
+}
+
+export interface MetricsSink {
+  publish(metrics: TickMetrics): Promise<void>;
+}
+
+/** Read load over a window, from the metrics the ticks published (CloudWatch, or memory). */
+export interface MetricsSource {
+  loadWindow(cluster: string, windowSeconds: number, now: number): Promise<LoadSample | undefined>;
+}
