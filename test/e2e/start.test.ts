@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait.js';
 // `npm start` as a user runs it (minus npm's prestart hook, which `npm test` has already run).
 
 function start(home: string, prefix: string): { output: () => string; exited: Promise<number | null>; interrupt: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/start.ts', '--home', home, '--address-prefix', prefix], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'start', '--home', home, '--address-prefix', prefix, '--interval', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -22,15 +22,18 @@ function start(home: string, prefix: string): { output: () => string; exited: Pr
 }
 
 describe('npm start', () => {
-  it('starts a 3-voter ensemble, prints its members and connect string, stops every server on Ctrl-C, and resumes it next time', async () => {
+  it('creates a 3-voter cluster, runs the controller with a live status, stops every server on Ctrl-C, and resumes it next time', async () => {
     const home = mkdtempSync(join(inject('testRoot'), 'start-'));
     const prefix = `127.${200 + (process.pid % 50)}.1`;
     for (const run of ['first', 'resumed']) {
       const app = start(home, prefix);
       try {
-        await waitFor(`the ${run} run to print its connect string`, () => (app.output().includes('Ctrl-C stops') ? true : undefined), { timeoutMs: 40_000 });
+        // The live status prints a block whenever something changes: wait for one with 3 healthy voters at rest.
+        const healthyBlock = (): boolean =>
+          app.output().split('\n--- ').some((block) => /next step: none: steady/.test(block) && (block.match(/^ {2}\d +voter +(leader|follower) +healthy/gm)?.length ?? 0) === 3);
+        await waitFor(`the ${run} run to show 3 healthy voters at rest`, () => (healthyBlock() ? true : undefined), { timeoutMs: 40_000 });
+        expect(app.output()).toContain(run === 'first' ? 'creating cluster "local" (3 voters' : 'resuming cluster "local"');
         expect(app.output()).toContain(`connect string: ${prefix}.1:2181,${prefix}.2:2181,${prefix}.3:2181`);
-        expect(app.output().match(/^ {2}server \d .* (leader|follower)$/gm)).toHaveLength(3);
         expect(processesUnder(home)).toHaveLength(4); // the controller and 3 JVMs
       } finally {
         app.interrupt();
@@ -44,7 +47,7 @@ describe('npm start', () => {
   it('refuses a bad option with one line naming it, and starts nothing', async () => {
     const home = mkdtempSync(join(inject('testRoot'), 'start-'));
     const app = start(home, '127.0.0.300');
-    expect(await app.exited).toBe(1);
+    expect(await app.exited).toBe(2);
     expect(app.output().trim()).toBe('zk-autoscaler: invalid npm start options: addressPrefix: must be "127.<a>.<b>" (got "127.0.0.300")');
     expect(processesUnder(home)).toEqual([]);
   }, 30_000);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
@@ -131,6 +131,7 @@ export class FileStateStore implements StateStore {
 
   /** Runs `fn` holding the cluster's mutex file; `busy` is returned when another process holds it. */
   private underMutex<T>(cluster: string, fn: () => T, ...busy: [T] | []): T {
+    mkdirSync(this.clusterDir(cluster), { recursive: true });
     const mutex = this.path(cluster, 'lease.mutex');
     let fd: number | undefined;
     for (let attempt = 0; attempt < MUTEX_ATTEMPTS && fd === undefined; attempt++) {
@@ -158,6 +159,7 @@ export class FileStateStore implements StateStore {
 }
 
 function writeAtomically(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, path);

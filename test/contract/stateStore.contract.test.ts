@@ -1,0 +1,23 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStateStore } from '../../lib/adapters/local/index.js';
+import { MemoryStateStore } from '../support/memoryStateStore.js';
+import { stateStoreContract } from './stateStoreContract.js';
+
+stateStoreContract('files (local mode)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'zka-store-'));
+  const store = new FileStateStore(home);
+  return {
+    store,
+    async plantSpec(cluster, text) {
+      mkdirSync(store.clusterDir(cluster), { recursive: true });
+      writeFileSync(join(store.clusterDir(cluster), 'spec.json'), text);
+    },
+  };
+});
+
+stateStoreContract('in-memory fake', async () => {
+  const store = new MemoryStateStore();
+  return { store, plantSpec: async (cluster, text) => store.plantSpec(cluster, text) };
+});

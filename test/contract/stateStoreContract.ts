@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
+import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
+import type { StateStore } from '../../lib/ports/index.js';
+
+// The StateStore contract: every implementation (files, SSM, the in-memory fake) passes it.
+
+export interface StoreUnderTest {
+  readonly store: StateStore;
+  /** Puts raw, possibly malformed, text where the cluster's spec is stored. */
+  plantSpec(cluster: string, text: string): Promise<void>;
+}
+
+export function stateStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  const spec = ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 } });
+
+  describe(`StateStore contract: ${name}`, () => {
+    it('round-trips a spec and lists the cluster', async () => {
+      const { store } = await open();
+      await store.writeSpec('orders', spec);
+      expect(await store.readSpec('orders')).toEqual(spec);
+      expect(await store.listClusters()).toEqual(['orders']);
+    });
+
+    it('says which cluster is missing, and which field of a malformed spec is wrong', async () => {
+      const t = await open();
+      await expect(t.store.readSpec('nope')).rejects.toThrow(NotFoundError);
+      await t.plantSpec('orders', JSON.stringify({ cluster: 'orders', voters: { desired: 4 } }));
+      await expect(t.store.readSpec('orders')).rejects.toThrow(InvalidInputError);
+      await expect(t.store.readSpec('orders')).rejects.toThrow(/voters\.desired: must be odd .*\(got 4\)/);
+    });
+
+    it('has no state before the first write, and returns what was written under the lease', async () => {
+      const { store } = await open();
+      expect(await store.readState('orders')).toBeUndefined();
+      const lease = await store.acquireLease('orders', 'a', 10_000, Date.now());
+      if (!lease) throw new Error('lease expected');
+      const state = { ...initialState('orders', 4), roundRobinCursor: 7 };
+      await store.writeState('orders', state, lease);
+      expect((await store.readState('orders'))?.state).toEqual(state);
+    });
+
+    it('grants the lease to exactly one of two concurrent claims', async () => {
+      const { store } = await open();
+      const now = Date.now();
+      const claims = await Promise.all([store.acquireLease('orders', 'a', 10_000, now), store.acquireLease('orders', 'b', 10_000, now)]);
+      expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+    });
+
+    it('refuses another holder until the lease expires or is released, and fences writes with the token', async () => {
+      const { store } = await open();
+      const now = Date.now();
+      const a = await store.acquireLease('orders', 'a', 1_000, now);
+      expect(await store.acquireLease('orders', 'b', 1_000, now + 500)).toBeUndefined();
+      const renewed = await store.acquireLease('orders', 'a', 1_000, now + 500);
+      expect(renewed?.token).toBeGreaterThan(a?.token ?? Infinity);
+      const b = await store.acquireLease('orders', 'b', 60_000, now + 5_000); // a's lease has expired
+      expect(b?.holder).toBe('b');
+      if (!renewed || !b) throw new Error('leases expected');
+      await expect(store.writeState('orders', initialState('orders'), renewed)).rejects.toThrow(LeaseLostError);
+      expect(await store.readState('orders')).toBeUndefined();
+      await store.releaseLease(b);
+      expect(await store.acquireLease('orders', 'c', 1_000, Date.now())).toBeDefined();
+    });
+
+    it('keeps operator requests in order, the connect strings, and one super password per cluster', async () => {
+      const { store } = await open();
+      await store.addRequest('orders', { id: 'r1', kind: 'report', serverId: 2, reason: 'slow', at: 1 });
+      await store.addRequest('orders', { id: 'r2', kind: 'replace', serverId: 3, reason: 'disk', at: 2 });
+      expect((await store.readRequests('orders')).map((r) => r.id)).toEqual(['r1', 'r2']);
+      expect(await store.readConnectString('orders')).toBeUndefined();
+      await store.publishConnectString('orders', { clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' });
+      expect(await store.readConnectString('orders')).toEqual({ clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' });
+      const password = await store.readSuperPassword('orders');
+      expect(password.length).toBeGreaterThan(5);
+      expect(await store.readSuperPassword('orders')).toBe(password);
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { parseOrThrow } from '../../lib/config/parse.js';
+import { ClusterSpecSchema, ControllerStateSchema, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
+import type { Lease, OperatorRequest, StateStore, StoredState } from '../../lib/ports/index.js';
+
+// An in-memory StateStore for unit tests of the controller; it passes the same contract suite as
+// the real stores (test/contract/stateStore.contract.test.ts), so it may stand in for them.
+
+interface Cluster {
+  spec?: string;
+  state?: { text: string; version: number };
+  lease?: { holder: string; token: number; expiresAt: number };
+  requests: OperatorRequest[];
+  connect?: { clients: string; readMostly: string };
+  password?: string;
+}
+
+export class MemoryStateStore implements StateStore {
+  private readonly clusters = new Map<string, Cluster>();
+
+  private cluster(name: string): Cluster {
+    let c = this.clusters.get(name);
+    if (!c) this.clusters.set(name, (c = { requests: [] }));
+    return c;
+  }
+
+  /** Puts raw text where the spec lives, as an operator's bad edit would. */
+  plantSpec(cluster: string, text: string): void {
+    this.cluster(cluster).spec = text;
+  }
+
+  async listClusters(): Promise<string[]> {
+    return [...this.clusters].filter(([, c]) => c.spec !== undefined).map(([name]) => name).sort();
+  }
+
+  async readSpec(cluster: string): Promise<ClusterSpec> {
+    const text = this.clusters.get(cluster)?.spec;
+    if (text === undefined) throw new NotFoundError(`cluster "${cluster}"`, { cluster });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new InvalidInputError(`spec of ${cluster}`, ['(root): not JSON'], { cause: err });
+    }
+    return parseOrThrow(ClusterSpecSchema, json, `spec of ${cluster}`);
+  }
+
+  async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
+    this.cluster(cluster).spec = JSON.stringify(spec);
+  }
+
+  async readState(cluster: string): Promise<StoredState | undefined> {
+    const s = this.clusters.get(cluster)?.state;
+    return s ? { state: parseOrThrow(ControllerStateSchema, JSON.parse(s.text), `state of ${cluster}`), version: String(s.version) } : undefined;
+  }
+
+  async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
+    const c = this.cluster(cluster);
+    if (!c.lease || c.lease.token !== lease.token || c.lease.holder !== lease.holder || c.lease.expiresAt <= Date.now()) {
+      throw new LeaseLostError(cluster, lease.token, c.lease?.holder ?? 'nobody');
+    }
+    c.state = { text: JSON.stringify(state), version: (c.state?.version ?? 0) + 1 };
+  }
+
+  async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    const c = this.cluster(cluster);
+    if (c.lease && c.lease.holder !== holder && c.lease.expiresAt > now) return undefined;
+    c.lease = { holder, token: (c.lease?.token ?? 0) + 1, expiresAt: now + ttlMs };
+    return { cluster, ...c.lease };
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    const c = this.cluster(lease.cluster);
+    if (c.lease?.token === lease.token) c.lease = { ...c.lease, expiresAt: 0 };
+  }
+
+  async readRequests(cluster: string): Promise<OperatorRequest[]> {
+    return [...(this.clusters.get(cluster)?.requests ?? [])];
+  }
+
+  async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
+    this.cluster(cluster).requests.push(request);
+  }
+
+  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
+    this.cluster(cluster).connect = { ...strings };
+  }
+
+  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+    return this.clusters.get(cluster)?.connect;
+  }
+
+  async readSuperPassword(cluster: string): Promise<string> {
+    const c = this.cluster(cluster);
+    c.password ??= `pw-${cluster}`;
+    return c.password;
+  }
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { jsonLog, MemoryMetrics } from '../../lib/adapters/local/index.js';
+import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
+import { runTick, tickCluster, type Deps } from '../../lib/controller/index.js';
+import type { StateStore } from '../../lib/ports/index.js';
+import { MemoryStateStore } from '../support/memoryStateStore.js';
+import { ModelEnsemble } from '../support/modelEnsemble.js';
+import { modelPorts } from '../support/modelPorts.js';
+import { T0 } from '../support/world.js';
+
+// The controller tick with in-memory adapters: what it writes, when it takes the lease, and how it
+// keeps clusters apart.
+
+interface Counting {
+  readonly store: StateStore;
+  readonly calls: string[];
+}
+
+function counting(store: MemoryStateStore): Counting {
+  const calls: string[] = [];
+  const wrapped = new Proxy(store, {
+    get(target, key: string) {
+      const value = (target as unknown as Record<string, unknown>)[key];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(key);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: wrapped, calls };
+}
+
+async function setup(clusters: string[]) {
+  const memory = new MemoryStateStore();
+  const models = new Map<string, ModelEnsemble>();
+  const acts: string[] = [];
+  for (const cluster of clusters) {
+    const spec = ClusterSpecSchema.parse({ cluster, zones: [{ name: 'a' }] });
+    await memory.writeSpec(cluster, spec);
+    const model = new ModelEnsemble(spec, [1, 2, 3]);
+    models.set(cluster, model);
+    const lease = await memory.acquireLease(cluster, 'setup', 1000, Date.now());
+    if (!lease) throw new Error('lease');
+    await memory.writeState(cluster, { ...initialState(cluster, 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })), leader: { serverId: 1, changes: [] } }, lease);
+    await memory.releaseLease(lease);
+  }
+  const { store, calls } = counting(memory);
+  const deps: Deps = {
+    store,
+    metrics: new MemoryMetrics(jsonLog(() => undefined)),
+    load: new MemoryMetrics(jsonLog(() => undefined)),
+    log: jsonLog(() => undefined),
+    holder: 'unit',
+    leaseTtlMs: 10_000,
+    clock: () => Date.now(),
+    portsFor: async (cluster) => modelPorts(models.get(cluster) as ModelEnsemble, (what) => {
+      acts.push(what);
+      // Write-ahead: by the time the controller acts, the operation is already in the state.
+      void memory.readState(cluster).then((s) => acts.push(s?.state.operation ? `${what}:persisted` : `${what}:NOT-persisted`));
+    }),
+  };
+  return { memory, models, deps, calls, acts };
+}
+
+describe('the controller tick', () => {
+  it('writes nothing and takes no lease on a steady tick', async () => {
+    const { deps, calls } = await setup(['orders']);
+    const result = await tickCluster(deps, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('steady');
+    expect(calls.filter((c) => ['acquireLease', 'writeState', 'writeSpec'].includes(c))).toEqual([]);
+  });
+
+  it('persists the operation before it acts, under the lease, and releases the lease after', async () => {
+    const { deps, calls, acts, memory } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    const result = await tickCluster(deps, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('acted');
+    expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'releaseLease']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(acts).toEqual(['launch', 'launch:persisted']);
+  });
+
+  it('changes nothing while another controller holds the lease', async () => {
+    const { deps, memory, acts } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    await memory.acquireLease('orders', 'someone-else', 60_000, Date.now());
+    expect((await tickCluster(deps, 'orders', { kind: 'schedule' })).outcome).toBe('lease-held');
+    expect(acts).toEqual([]);
+  });
+
+  it('reports a cluster with a malformed spec and still heals the others', async () => {
+    const { deps, memory, models } = await setup(['broken', 'healthy']);
+    memory.plantSpec('broken', JSON.stringify({ cluster: 'broken', voters: { desired: 'three' } }));
+    const healthy = models.get('healthy') as ModelEnsemble;
+    const victim = healthy.servers.get(2);
+    if (victim) victim.state = 'stopped';
+    const results = await runTick(deps, { kind: 'schedule' });
+    const byCluster = Object.fromEntries(results.map((r) => [r.cluster, r]));
+    expect(byCluster.broken).toMatchObject({ outcome: 'failed' });
+    expect(byCluster.broken?.why).toMatch(/voters\.desired: Invalid input: expected number, received string \(got "three"\)/);
+    expect(byCluster.healthy).toMatchObject({ outcome: 'acted', step: { kind: 'launch', serverId: 4 } });
+  });
+});
