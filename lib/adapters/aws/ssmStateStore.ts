@@ -1,0 +1,228 @@
+import {
+  GetParameterCommand,
+  GetParameterHistoryCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type ParameterHistory,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { parseOrThrow } from '../../config/parse.js';
+import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
+import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
+import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
+import type { Lease, OperatorRequest, StateStore, StoredState } from '../../ports/index.js';
+import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+
+// The StateStore on SSM Parameter Store, under `<prefix>/<cluster>/`: spec, state, lease,
+// requests, connect-string(-read-mostly) and super-password (SecureString).
+//
+// SSM has no compare-and-swap. The lease is a parameter created once and never deleted; a claim
+// writes {holder, expiresAt, basedOn: v} over version v and holds only if SSM answers version v+1,
+// so nobody wrote in between. A losing claim's write still lands, so the holder is the latest VALID
+// record (version = basedOn + 1), looked up in the history when the latest is not. The version is
+// the fencing token: a state write first checks that the valid record is still ours.
+
+/** Standard-tier parameters hold 4 KB; the state must fit (advanced tier costs money). */
+export const STATE_MAX_BYTES = 4096;
+
+const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
+type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: number };
+const RequestsSchema = z.array(
+  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
+);
+const MAX_REQUESTS = 20;
+
+/** The state would not fit in its parameter: refused before anything is written. */
+export class StateTooLargeError extends ControllerError {
+  readonly kind = 'unsafe';
+  constructor(cluster: string, bytes: number) {
+    super(`state of ${cluster} is ${bytes} bytes, more than the ${STATE_MAX_BYTES} an SSM standard parameter holds: nothing written`, { cluster, bytes, limit: STATE_MAX_BYTES });
+    this.name = 'StateTooLargeError';
+  }
+}
+
+export class SsmStateStore implements StateStore {
+  constructor(
+    private readonly ssm: SSMClient,
+    private readonly prefix = '/zk-autoscaler',
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly clock: () => number = () => Date.now(),
+  ) {}
+
+  async listClusters(): Promise<string[]> {
+    const clusters: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('GetParametersByPath', this.prefix, () =>
+        this.ssm.send(new GetParametersByPathCommand({ Path: this.prefix, Recursive: true, MaxResults: 10, NextToken: token })),
+      );
+      for (const p of page.Parameters ?? []) {
+        const match = new RegExp(`^${escape(this.prefix)}/([a-z0-9-]+)/spec$`).exec(p.Name ?? '');
+        if (match?.[1]) clusters.push(match[1]);
+      }
+      token = page.NextToken;
+    } while (token);
+    return clusters.sort();
+  }
+
+  async readSpec(cluster: string): Promise<ClusterSpec> {
+    const name = this.name(cluster, 'spec');
+    const p = await this.get(name);
+    if (!p) throw new NotFoundError(`cluster "${cluster}" (parameter ${name})`, { cluster, parameter: name });
+    return parseOrThrow(ClusterSpecSchema, parseJson(p.value, name), `spec parameter ${name}`);
+  }
+
+  async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
+    if (spec.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(spec.cluster)} is not ${JSON.stringify(cluster)}`]);
+    await this.put(this.name(cluster, 'spec'), JSON.stringify(spec), true);
+  }
+
+  async readState(cluster: string): Promise<StoredState | undefined> {
+    const name = this.name(cluster, 'state');
+    const p = await this.get(name);
+    if (!p) return undefined;
+    return { state: parseOrThrow(ControllerStateSchema, parseJson(p.value, name), `state parameter ${name}`), version: String(p.version) };
+  }
+
+  async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
+    const text = JSON.stringify(state);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > STATE_MAX_BYTES) throw new StateTooLargeError(cluster, bytes);
+    const holder = await this.validLease(cluster);
+    if (!holder || holder.version !== lease.token || holder.holder !== lease.holder || holder.expiresAt <= this.clock()) {
+      throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
+    }
+    await this.put(this.name(cluster, 'state'), text, true);
+  }
+
+  async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    const name = this.name(cluster, 'lease');
+    const latest = await this.get(name);
+    const record = { holder, expiresAt: now + ttlMs };
+    if (!latest) {
+      // First claim ever: create-if-absent is SSM's one conditional write.
+      const created = await this.put(name, JSON.stringify({ ...record, basedOn: 0 }), false).catch((err: unknown) => {
+        if (err instanceof AwsCallError && err.code === 'ParameterAlreadyExists') return undefined;
+        throw err;
+      });
+      return created === 1 ? { cluster, holder, token: 1, expiresAt: record.expiresAt } : undefined;
+    }
+    const current = await this.validLease(cluster, latest);
+    if (current && current.holder !== holder && current.expiresAt > now) return undefined;
+    const written = await this.put(name, JSON.stringify({ ...record, basedOn: latest.version }), true).catch((err: unknown) => {
+      if (err instanceof AwsCallError && err.code === 'TooManyUpdates') return undefined;
+      throw err;
+    });
+    return written === latest.version + 1 ? { cluster, holder, token: written, expiresAt: record.expiresAt } : undefined;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    const name = this.name(lease.cluster, 'lease');
+    const latest = await this.get(name);
+    const current = latest && (await this.validLease(lease.cluster, latest));
+    if (!latest || current?.version !== lease.token) return; // not ours any more: nothing to release
+    await this.put(name, JSON.stringify({ holder: lease.holder, expiresAt: 0, basedOn: latest.version }), true);
+  }
+
+  async readRequests(cluster: string): Promise<OperatorRequest[]> {
+    const name = this.name(cluster, 'requests');
+    const p = await this.get(name);
+    return p ? parseOrThrow(RequestsSchema, parseJson(p.value, name), `requests parameter ${name}`) : [];
+  }
+
+  /** Read-modify-write: two operators adding at the same instant may lose one (documented). */
+  async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
+    const requests = await this.readRequests(cluster);
+    await this.put(this.name(cluster, 'requests'), JSON.stringify([...requests, request].slice(-MAX_REQUESTS)), true);
+  }
+
+  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
+    const current = await this.readConnectString(cluster);
+    if (current?.clients !== strings.clients) await this.put(this.name(cluster, 'connect-string'), strings.clients, true);
+    if (current?.readMostly !== strings.readMostly) await this.put(this.name(cluster, 'connect-string-read-mostly'), strings.readMostly, true);
+  }
+
+  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+    const [clients, readMostly] = await Promise.all([this.get(this.name(cluster, 'connect-string')), this.get(this.name(cluster, 'connect-string-read-mostly'))]);
+    return clients && readMostly ? { clients: clients.value, readMostly: readMostly.value } : undefined;
+  }
+
+  async readSuperPassword(cluster: string): Promise<string> {
+    const name = this.name(cluster, 'super-password');
+    const p = await this.get(name, true);
+    if (!p) throw new NotFoundError(`super password (SecureString parameter ${name}; create it with aws ssm put-parameter --type SecureString)`, { cluster, parameter: name });
+    return p.value;
+  }
+
+  /** The lease record that holds: the latest one whose version is basedOn + 1. */
+  private async validLease(cluster: string, latest?: { value: string; version: number }): Promise<LeaseRecord | undefined> {
+    const name = this.name(cluster, 'lease');
+    const top = latest ?? (await this.get(name));
+    if (!top) return undefined;
+    const record = { ...parseOrThrow(LeaseRecordSchema, parseJson(top.value, name), `lease parameter ${name}`), version: top.version };
+    if (record.basedOn + 1 === record.version || record.version === 1) return record;
+    const history: ParameterHistory[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('GetParameterHistory', name, () => this.ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken: token })));
+      history.push(...(page.Parameters ?? []));
+      token = page.NextToken;
+    } while (token);
+    for (const h of history.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))) {
+      const r = LeaseRecordSchema.safeParse(safeJson(h.Value ?? ''));
+      if (r.success && (r.data.basedOn + 1 === h.Version || h.Version === 1)) return { ...r.data, version: h.Version ?? 0 };
+    }
+    return undefined;
+  }
+
+  private async get(name: string, decrypt = false): Promise<{ value: string; version: number } | undefined> {
+    try {
+      const out = await this.call('GetParameter', name, () => this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: decrypt })));
+      return { value: out.Parameter?.Value ?? '', version: out.Parameter?.Version ?? 0 };
+    } catch (err) {
+      if (err instanceof AwsCallError && err.code === 'ParameterNotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes a String parameter; returns the version SSM gave it. */
+  private async put(name: string, value: string, overwrite: boolean): Promise<number> {
+    const out = await this.call('PutParameter', name, () =>
+      this.ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: overwrite, ...(overwrite ? {} : { Type: 'String' }) })),
+    );
+    return out.Version ?? 0;
+  }
+
+  private async call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await withThrottlingRetry(this.retry, send);
+    } catch (err) {
+      throw new AwsCallError('ssm', operation, resource, errorCode(err), { cause: err });
+    }
+  }
+
+  private name(cluster: string, leaf: string): string {
+    return `${this.prefix}/${cluster}/${leaf}`;
+  }
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`parameter ${name}`, [`(root): not JSON (${(err as Error).message})`], { cause: err });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

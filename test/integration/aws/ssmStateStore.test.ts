@@ -1,0 +1,91 @@
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { jsonLog, MemoryMetrics } from '../../../lib/adapters/local/index.js';
+import { SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
+import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
+import { tickCluster } from '../../../lib/controller/index.js';
+import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
+import { FakeSsm } from '../../support/fakeSsm.js';
+import { ModelEnsemble } from '../../support/modelEnsemble.js';
+import { modelPorts } from '../../support/modelPorts.js';
+import { T0 } from '../../support/world.js';
+
+// The SSM StateStore at the SDK command level.
+
+const noWait = { attempts: 4, baseDelayMs: 10, sleep: async () => undefined };
+
+function setup() {
+  const ssm = new FakeSsm();
+  const delays: number[] = [];
+  const store = new SsmStateStore(ssm.client, '/zk-autoscaler', { ...noWait, sleep: async (ms: number) => void delays.push(ms) });
+  return { ssm, store, delays };
+}
+
+describe('SsmStateStore', () => {
+  it('retries throttling with growing backoff, then gives up with a typed error naming the call', async () => {
+    const { ssm, store, delays } = setup();
+    await store.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders' }));
+    ssm.throttle.set('GetParameter', 2);
+    expect((await store.readSpec('orders')).cluster).toBe('orders');
+    expect(delays).toHaveLength(2);
+    ssm.throttle.set('GetParameter', 10);
+    const failed = store.readSpec('orders');
+    await expect(failed).rejects.toThrow(AwsCallError);
+    await expect(failed).rejects.toThrow('ssm GetParameter /zk-autoscaler/orders/spec failed: ThrottlingException');
+  });
+
+  it('refuses a state that would not fit in a standard parameter, before writing anything', async () => {
+    const { ssm, store } = setup();
+    const lease = await store.acquireLease('orders', 'a', 60_000, Date.now());
+    if (!lease) throw new Error('lease');
+    const huge = { ...initialState('orders'), members: Array.from({ length: 120 }, (_, i) => ({ serverId: i + 1, zone: 'eu-west-1a-long-zone-name', launchedAt: T0 })) };
+    await expect(store.writeState('orders', huge, lease)).rejects.toThrow(StateTooLargeError);
+    expect(ssm.writes).not.toContain('/zk-autoscaler/orders/state');
+  });
+
+  it('keeps the lease with the valid claim even when a losing claim wrote after it', async () => {
+    const { ssm, store } = setup();
+    const now = Date.now();
+    await store.acquireLease('orders', 'seed', 1, now - 10_000); // version 1, long expired
+    const a = await store.acquireLease('orders', 'a', 60_000, now); // version 2, basedOn 1: valid
+    // A loser that read version 1 too writes after a: version 3, basedOn 1: invalid.
+    await ssm.client.send(new PutParameterCommand({ Name: '/zk-autoscaler/orders/lease', Value: JSON.stringify({ holder: 'b', expiresAt: now + 60_000, basedOn: 1 }), Overwrite: true }));
+    if (!a) throw new Error('a holds');
+    await store.writeState('orders', initialState('orders'), a);
+    expect(await store.acquireLease('orders', 'c', 60_000, now)).toBeUndefined();
+    expect((await store.readState('orders'))?.state.cluster).toBe('orders');
+  });
+
+  it('publishes the connect strings only when they change', async () => {
+    const { ssm, store } = setup();
+    await store.publishConnectString('orders', { clients: 'a:2181', readMostly: 'b:2181' });
+    await store.publishConnectString('orders', { clients: 'a:2181', readMostly: 'b:2181' });
+    expect(ssm.writes.filter((n) => n.includes('connect-string'))).toHaveLength(2);
+  });
+
+  it('writes nothing at all on a steady tick', async () => {
+    const { ssm, store } = setup();
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
+    await store.writeSpec('orders', spec);
+    const lease = await store.acquireLease('orders', 'setup', 1000, Date.now());
+    if (!lease) throw new Error('lease');
+    await store.writeState('orders', { ...initialState('orders', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })), leader: { serverId: 1, changes: [] } }, lease);
+    await store.releaseLease(lease);
+    await store.publishConnectString('orders', { clients: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', readMostly: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+    const model = new ModelEnsemble(spec, [1, 2, 3]);
+    const deps = {
+      store,
+      metrics: new MemoryMetrics(jsonLog(() => undefined)),
+      load: new MemoryMetrics(jsonLog(() => undefined)),
+      log: jsonLog(() => undefined),
+      holder: 'lambda',
+      leaseTtlMs: 60_000,
+      clock: () => Date.now(),
+      portsFor: async () => modelPorts(model),
+    };
+    const before = ssm.writes.length;
+    const result = await tickCluster(deps, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('steady');
+    expect(ssm.writes.slice(before)).toEqual([]);
+  });
+});
