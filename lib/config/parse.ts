@@ -29,3 +29,12 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): { found: boolean
   }
   return { found: true, value: current };
 }
+
+/** JSON text into a value, or InvalidInputError naming where it came from. */
+export function parseJsonText(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(source, [`(root): not JSON (${(err as Error).message})`], { cause: err });
+  }
+}

@@ -7,7 +7,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { parseOrThrow } from '../../config/parse.js';
+import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
 import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
@@ -70,7 +70,7 @@ export class SsmStateStore implements StateStore {
     const name = this.name(cluster, 'spec');
     const p = await this.get(name);
     if (!p) throw new NotFoundError(`cluster "${cluster}" (parameter ${name})`, { cluster, parameter: name });
-    return parseOrThrow(ClusterSpecSchema, parseJson(p.value, name), `spec parameter ${name}`);
+    return parseOrThrow(ClusterSpecSchema, parseJsonText(p.value, `parameter ${name}`), `spec parameter ${name}`);
   }
 
   async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
@@ -82,7 +82,7 @@ export class SsmStateStore implements StateStore {
     const name = this.name(cluster, 'state');
     const p = await this.get(name);
     if (!p) return undefined;
-    return { state: parseOrThrow(ControllerStateSchema, parseJson(p.value, name), `state parameter ${name}`), version: String(p.version) };
+    return { state: parseOrThrow(ControllerStateSchema, parseJsonText(p.value, `parameter ${name}`), `state parameter ${name}`), version: String(p.version) };
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
@@ -128,7 +128,7 @@ export class SsmStateStore implements StateStore {
   async readRequests(cluster: string): Promise<OperatorRequest[]> {
     const name = this.name(cluster, 'requests');
     const p = await this.get(name);
-    return p ? parseOrThrow(RequestsSchema, parseJson(p.value, name), `requests parameter ${name}`) : [];
+    return p ? parseOrThrow(RequestsSchema, parseJsonText(p.value, `parameter ${name}`), `requests parameter ${name}`) : [];
   }
 
   /** Read-modify-write: two operators adding at the same instant may lose one (documented). */
@@ -160,7 +160,7 @@ export class SsmStateStore implements StateStore {
     const name = this.name(cluster, 'lease');
     const top = latest ?? (await this.get(name));
     if (!top) return undefined;
-    const record = { ...parseOrThrow(LeaseRecordSchema, parseJson(top.value, name), `lease parameter ${name}`), version: top.version };
+    const record = { ...parseOrThrow(LeaseRecordSchema, parseJsonText(top.value, `parameter ${name}`), `lease parameter ${name}`), version: top.version };
     if (record.basedOn + 1 === record.version || record.version === 1) return record;
     const history: ParameterHistory[] = [];
     let token: string | undefined;
@@ -204,14 +204,6 @@ export class SsmStateStore implements StateStore {
 
   private name(cluster: string, leaf: string): string {
     return `${this.prefix}/${cluster}/${leaf}`;
-  }
-}
-
-function parseJson(text: string, name: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`parameter ${name}`, [`(root): not JSON (${(err as Error).message})`], { cause: err });
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { parseOrThrow } from '../../config/parse.js';
+import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
@@ -56,7 +56,7 @@ export class FileStateStore implements StateStore {
     const path = this.path(cluster, 'state.json');
     if (!existsSync(path)) return undefined;
     const text = readFileSync(path, 'utf8');
-    const state = parseOrThrow(ControllerStateSchema, parseJson(text, path), `state file ${path}`);
+    const state = parseOrThrow(ControllerStateSchema, parseJsonText(text, `file ${path}`), `state file ${path}`);
     const stat = statSync(path);
     return { state, version: `${stat.mtimeMs}:${stat.size}` };
   }
@@ -166,15 +166,7 @@ function writeAtomically(path: string, text: string): void {
 }
 
 function readJson(path: string): unknown {
-  return parseJson(readFileSync(path, 'utf8'), path);
-}
-
-function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`file ${path}`, [`(root): not JSON (${(err as Error).message})`], { cause: err });
-  }
+  return parseJsonText(readFileSync(path, 'utf8'), `file ${path}`);
 }
 
 function safeMtime(path: string): number {
