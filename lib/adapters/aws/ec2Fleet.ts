@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+  type Instance as Ec2Instance,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import type { ClusterSpec } from '../../config/spec.js';
+import { renderServerFiles } from '../../core/bootstrap.js';
+import type { Instance, InstanceState, ServerId } from '../../core/index.js';
+import { InvalidInputError } from '../../errors.js';
+import type { Fleet, LaunchRequest, Log } from '../../ports/index.js';
+import { superDigest } from '../../zk/auth.js';
+import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
+
+// The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
+// zone the planner chose (the next zone when one has no capacity), tagged with the cluster, server
+// id, role and operation, with user data rendered by the bootstrap function local mode runs, and a
+// ClientToken derived from the operation, so a retried tick never launches twice. Only instances
+// tagged for this cluster are ever listed or terminated.
+
+export const TAG = {
+  cluster: 'zk-autoscaler:cluster',
+  serverId: 'zk-autoscaler:server-id',
+  role: 'zk-autoscaler:role',
+  operation: 'zk-autoscaler:operation',
+  templateVersion: 'zk-autoscaler:launch-template-version',
+} as const;
+
+const ServerIdTag = z.coerce.number().int().min(1).max(255);
+const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unsupported']);
+
+export class Ec2Fleet implements Fleet {
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly cluster: string,
+    private readonly superPassword: string,
+    private readonly log: Log,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  async list(): Promise<Instance[]> {
+    const found = await this.describe([{ Name: `tag:${TAG.cluster}`, Values: [this.cluster] }]);
+    const impaired = await this.impaired(found.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? ''));
+    return found.flatMap((i) => {
+      const tags = tagsOf(i);
+      const serverId = ServerIdTag.safeParse(tags.get(TAG.serverId));
+      if (!serverId.success) {
+        this.log.warn('instance with a malformed server-id tag ignored', { instanceId: i.InstanceId, tag: tags.get(TAG.serverId) });
+        return [];
+      }
+      return [{
+        serverId: serverId.data,
+        instanceId: i.InstanceId ?? '',
+        host: i.PrivateIpAddress ?? '',
+        state: impaired.has(i.InstanceId ?? '') ? 'impaired' : stateOf(i.State?.Name),
+        zone: tags.get('zk-autoscaler:zone') ?? i.Placement?.AvailabilityZone ?? 'unknown',
+        launchTemplateVersion: tags.get(TAG.templateVersion),
+      }];
+    });
+  }
+
+  async launch(request: LaunchRequest): Promise<Instance> {
+    const { spec } = request;
+    if (!spec.launchTemplate) throw new InvalidInputError(`spec of ${this.cluster}`, ['launchTemplate: required on AWS (id and version)']);
+    const zones = [...spec.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
+    const userData = this.userData(request);
+    let lastCapacityError: unknown;
+    for (const zone of zones) {
+      if (!zone.subnetId) throw new InvalidInputError(`spec of ${this.cluster}`, [`zones: zone ${zone.name} has no subnetId`]);
+      try {
+        const out = await this.call('RunInstances', `server ${request.serverId}`, () =>
+          this.ec2.send(
+            new RunInstancesCommand({
+              LaunchTemplate: { LaunchTemplateId: spec.launchTemplate?.id, Version: spec.launchTemplate?.version },
+              SubnetId: zone.subnetId,
+              MinCount: 1,
+              MaxCount: 1,
+              ClientToken: clientToken(this.cluster, request.operationId, zone.name),
+              UserData: Buffer.from(userData, 'utf8').toString('base64'),
+              TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags(request, zone.name, spec) }],
+            }),
+          ),
+        );
+        const instance = out.Instances?.[0];
+        if (!instance?.InstanceId) throw new AwsCallError('ec2', 'RunInstances', `server ${request.serverId}`, 'NoInstanceReturned');
+        if (zone.name !== request.zone) this.log.warn(`no capacity in ${request.zone}: server ${request.serverId} launched in ${zone.name}`, { serverId: request.serverId });
+        return { serverId: request.serverId, instanceId: instance.InstanceId, host: instance.PrivateIpAddress ?? '', state: stateOf(instance.State?.Name), zone: zone.name, launchTemplateVersion: spec.launchTemplate.version };
+      } catch (err) {
+        if (!(err instanceof AwsCallError) || !CAPACITY_ERRORS.has(err.code)) throw err;
+        lastCapacityError = err;
+      }
+    }
+    throw lastCapacityError;
+  }
+
+  /** Terminates this cluster's instances of the server; an instance without our tags is refused. */
+  async terminate(serverId: ServerId): Promise<void> {
+    const instances = await this.describe([
+      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
+      { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] },
+    ]);
+    const ids = instances.filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId ?? '');
+    for (const i of instances) {
+      const tags = tagsOf(i);
+      if (tags.get(TAG.cluster) !== this.cluster || tags.get(TAG.serverId) !== String(serverId)) {
+        throw new InvalidInputError('terminate', [`instance ${i.InstanceId}: not tagged ${TAG.cluster}=${this.cluster}, ${TAG.serverId}=${serverId}; refused`]);
+      }
+    }
+    if (ids.length === 0) return;
+    await this.call('TerminateInstances', ids.join(','), () => this.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })));
+  }
+
+  private userData(request: LaunchRequest): string {
+    // The joiner binds every interface (0.0.0.0): its address is EC2's to choose; the controller
+    // adds it to the ensemble with the private IP the instance got.
+    const files = renderServerFiles({
+      cluster: this.cluster,
+      settings: request.spec.zookeeper,
+      allowEvenVoters: request.spec.voters.allowEven,
+      serverId: request.serverId,
+      host: '0.0.0.0',
+      configDir: EC2_CONFIG_DIR,
+      dataDir: EC2_DATA_DIR,
+      superDigest: superDigest(this.superPassword),
+      membership: { kind: 'join', committed: request.committed },
+    });
+    const script = renderUserData(files);
+    if (Buffer.byteLength(script) > USER_DATA_MAX_BYTES) {
+      throw new InvalidInputError('user data', [`size: ${Buffer.byteLength(script)} bytes, more than the ${USER_DATA_MAX_BYTES} RunInstances takes`]);
+    }
+    return script;
+  }
+
+  private tags(request: LaunchRequest, zone: string, spec: ClusterSpec): { Key: string; Value: string }[] {
+    return [
+      { Key: 'Name', Value: `zk-${this.cluster}-${request.serverId}` },
+      { Key: TAG.cluster, Value: this.cluster },
+      { Key: TAG.serverId, Value: String(request.serverId) },
+      { Key: TAG.role, Value: request.role },
+      { Key: TAG.operation, Value: request.operationId },
+      { Key: 'zk-autoscaler:zone', Value: zone },
+      ...(spec.launchTemplate ? [{ Key: TAG.templateVersion, Value: spec.launchTemplate.version }] : []),
+    ];
+  }
+
+  private async describe(filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
+    const instances: Ec2Instance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call('DescribeInstances', this.cluster, () =>
+        this.ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] }], MaxResults: 100, NextToken: token })),
+      );
+      for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []));
+      token = page.NextToken;
+    } while (token);
+    return instances;
+  }
+
+  /** Running instances whose system or instance status check says impaired. */
+  private async impaired(ids: readonly string[]): Promise<Set<string>> {
+    const impaired = new Set<string>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const out = await this.call('DescribeInstanceStatus', chunk.join(','), () => this.ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: chunk, IncludeAllInstances: true })));
+      for (const s of out.InstanceStatuses ?? []) {
+        if (s.SystemStatus?.Status === 'impaired' || s.InstanceStatus?.Status === 'impaired') impaired.add(s.InstanceId ?? '');
+      }
+    }
+    return impaired;
+  }
+
+  private async call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await withThrottlingRetry(this.retry, send);
+    } catch (err) {
+      if (err instanceof AwsCallError) throw err;
+      throw new AwsCallError('ec2', operation, resource, errorCode(err), { cause: err });
+    }
+  }
+}
+
+/** At most 64 ASCII characters, stable for (cluster, operation, zone). */
+export function clientToken(cluster: string, operationId: string, zone: string): string {
+  const plain = `zka-${cluster}-${operationId}-${zone}`;
+  return plain.length <= 64 ? plain : `zka-${createHash('sha256').update(plain).digest('hex').slice(0, 56)}`;
+}
+
+function tagsOf(i: Ec2Instance): Map<string, string> {
+  return new Map((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+function stateOf(name: string | undefined): InstanceState {
+  switch (name) {
+    case 'pending':
+    case 'running':
+    case 'stopped':
+    case 'terminated':
+      return name;
+    case 'stopping':
+    case 'shutting-down':
+      return 'stopping';
+    default:
+      return 'pending';
+  }
+}

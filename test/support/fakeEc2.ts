@@ -1,0 +1,85 @@
+import {
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type DescribeInstancesCommandInput,
+  type Instance,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+
+// EC2's semantics behind an SDK mock: a ClientToken returns the instance it first launched
+// (IdempotentParameterMismatch when the parameters differ), subnets that have no capacity,
+// tag and state filters, paginated describes, idempotent terminate, impaired status checks.
+
+export class FakeEc2 {
+  readonly client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  readonly mock = mockClient(this.client);
+  readonly instances = new Map<string, Instance>();
+  readonly tokens = new Map<string, { id: string; params: string }>();
+  readonly noCapacity = new Set<string>();
+  readonly impaired = new Set<string>();
+  readonly runs: RunInstancesCommandInput[] = [];
+  private next = 1;
+
+  constructor() {
+    this.mock.on(RunInstancesCommand).callsFake((input: RunInstancesCommandInput) => {
+      this.runs.push(input);
+      const { ClientToken: token, ...params } = input;
+      const known = token ? this.tokens.get(token) : undefined;
+      if (known) {
+        if (known.params !== JSON.stringify(params)) throw Object.assign(new Error('mismatch'), { name: 'IdempotentParameterMismatch', $metadata: {} });
+        return { Instances: [this.instances.get(known.id)] };
+      }
+      if (this.noCapacity.has(input.SubnetId ?? '')) throw Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity', $metadata: {} });
+      const id = `i-${String(this.next++).padStart(8, '0')}`;
+      const instance: Instance = {
+        InstanceId: id,
+        PrivateIpAddress: `10.0.${this.next}.10`,
+        State: { Name: 'pending', Code: 0 },
+        SubnetId: input.SubnetId,
+        Placement: { AvailabilityZone: `az-of-${input.SubnetId}` },
+        Tags: input.TagSpecifications?.[0]?.Tags ?? [],
+      };
+      this.instances.set(id, instance);
+      if (token) this.tokens.set(token, { id, params: JSON.stringify(params) });
+      return { Instances: [instance] };
+    });
+    this.mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      const matches = [...this.instances.values()].filter((i) =>
+        (input.Filters ?? []).every((f) => {
+          if (f.Name === 'instance-state-name') return f.Values?.includes(i.State?.Name ?? '');
+          if (f.Name?.startsWith('tag:')) return i.Tags?.some((t) => t.Key === f.Name?.slice(4) && f.Values?.includes(t.Value ?? ''));
+          return true;
+        }),
+      );
+      const start = Number(input.NextToken ?? 0);
+      const size = 2; // small pages, so pagination is exercised
+      return {
+        Reservations: matches.slice(start, start + size).map((i) => ({ Instances: [i] })),
+        NextToken: start + size < matches.length ? String(start + size) : undefined,
+      };
+    });
+    this.mock.on(TerminateInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
+      for (const id of input.InstanceIds ?? []) {
+        const i = this.instances.get(id);
+        if (i) i.State = { Name: 'terminated', Code: 48 };
+      }
+      return { TerminatingInstances: (input.InstanceIds ?? []).map((id) => ({ InstanceId: id })) };
+    });
+    this.mock.on(DescribeInstanceStatusCommand).callsFake((input: { InstanceIds?: string[] }) => ({
+      InstanceStatuses: (input.InstanceIds ?? []).map((id) => ({
+        InstanceId: id,
+        SystemStatus: { Status: 'ok' },
+        InstanceStatus: { Status: this.impaired.has(id) ? 'impaired' : 'ok' },
+      })),
+    }));
+  }
+
+  /** Moves every pending instance to running, as EC2 does within seconds. */
+  boot(): void {
+    for (const i of this.instances.values()) if (i.State?.Name === 'pending') i.State = { Name: 'running', Code: 16 };
+  }
+}
