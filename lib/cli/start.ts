@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLocalCluster, jsonLog, resumeLocalCluster, stopLocalCluster } from '../adapters/local/index.js';
 import { ClusterSpecSchema, parseOrThrow, StartOptionsSchema, type ClusterSpec } from '../config/index.js';
 import { connectString as renderConnectString } from '../core/index.js';
-import { tickCluster } from '../controller/index.js';
+import { statusView, tickCluster } from '../controller/index.js';
 import { InvalidInputError } from '../errors.js';
 import { buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
 import { CONTROLLER_LOG, type Io } from './commands.js';
-import { renderStatus, statusView } from './status.js';
+import { renderStatus } from './status.js';
 
 // `npm start`: local mode. Creates the cluster on first run (3 voters on loopback), resumes it after,
 // runs the controller's tick every few seconds and shows a live status; Ctrl-C stops the controller

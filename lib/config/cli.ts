@@ -10,8 +10,6 @@ const Common = {
   json: z.literal(true).optional(),
 };
 
-const ServerIdArg = z.coerce.number().int().min(1).max(255);
-
 export const StartOptionsSchema = z.object({
   ...Common,
   /** Servers run on `<prefix>.<id>`; any 127.a.b works on Linux, where all of 127/8 is loopback. */
@@ -27,16 +25,6 @@ export type StartOptions = z.output<typeof StartOptionsSchema>;
 
 export const CommonOptionsSchema = z.object(Common);
 export type CommonOptions = z.output<typeof CommonOptionsSchema>;
-
-export const ScaleOptionsSchema = z
-  .object({ ...Common, voters: z.coerce.number().int().min(1).max(255).optional(), observers: z.coerce.number().int().min(0).max(255).optional() })
-  .refine((o) => o.voters !== undefined || o.observers !== undefined, { message: 'give --voters and/or --observers', path: ['voters'] });
-
-export const ServerOptionsSchema = z.object({ ...Common, serverId: ServerIdArg });
-
-export const ReportOptionsSchema = z.object({ ...Common, serverId: ServerIdArg, reason: z.string().min(1).max(200) });
-
-export const SpecSetOptionsSchema = z.object({ ...Common, file: z.string().min(1) });
 
 export const LoadOptionsSchema = z.object({
   ...Common,

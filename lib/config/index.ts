@@ -17,10 +17,6 @@ export {
 export {
   CommonOptionsSchema,
   LoadOptionsSchema,
-  ReportOptionsSchema,
-  ScaleOptionsSchema,
-  ServerOptionsSchema,
-  SpecSetOptionsSchema,
   StartOptionsSchema,
   type CommonOptions,
   type StartOptions,
@@ -37,3 +33,4 @@ export {
   type Operation,
   type OperationStep,
 } from './state.js';
+export { OperatorActionSchema, type OperatorAction } from './operator.js';

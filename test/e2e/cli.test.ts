@@ -56,14 +56,14 @@ describe('the CLI', () => {
     expect(beyond).toMatchObject({ code: 2, err: 'zk-autoscaler: invalid scaled spec: voters.desired: must be within min..max (3..7) (got 9)' });
     const even = await cli(c, 'scale', '--voters', '4');
     expect(even.err).toContain('voters.desired: must be odd (set allowEven to allow even voter counts) (got 4)');
-    expect((await cli(c, 'scale', '--voters', 'abc')).err).toMatch(/^zk-autoscaler: invalid scale options: voters: .* \(got "abc"\)$/);
+    expect((await cli(c, 'scale', '--voters', 'abc')).err).toMatch(/^zk-autoscaler: invalid scale arguments: voters: .* \(got "abc"\)$/);
     const bogus = await cli(c, 'scale', '--bogus', '1');
     expect(bogus.code).toBe(2);
     expect(bogus.err).toMatch(/^zk-autoscaler: invalid command line: Unknown option '--bogus'/);
     expect((await cli(c, 'frobnicate')).err).toBe('zk-autoscaler: invalid command line: command: unknown (got "frobnicate"); see --help');
     expect(await cli(c, 'replace', '42')).toMatchObject({ code: 2, err: 'zk-autoscaler: server 42 in cluster e2e not found' });
     expect((await cli(c, 'replace', '0')).err).toMatch(/serverId: .* \(got "0"\)/);
-    expect((await cli(c, 'forget', '2')).err).toBe('zk-autoscaler: invalid forget arguments: serverId: 2 is a member of the config; use replace or scale to take it out');
+    expect((await cli(c, 'forget', '2')).err).toBe('zk-autoscaler: invalid forget: serverId: 2 is a member of the config; use replace or scale to take it out');
 
     const badSpec = join(c.home, 'bad-spec.json');
     writeFileSync(badSpec, JSON.stringify({ cluster: 'e2e', voters: { desired: 5, max: 3 } }));

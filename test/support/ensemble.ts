@@ -7,7 +7,7 @@ import { ZooKeeperSettingsSchema, type ZooKeeperSettings } from '../../lib/confi
 import { memberAt, renderServerFiles, type ConfigMember, type Membership, type ServerId } from '../../lib/core/index.js';
 import type { ProbeResult } from '../../lib/core/index.js';
 import { parseSrvr, probeServer, sendFourLetterWord, superDigest, ZooKeeperEnsembleAdmin, type SrvrAnswer } from '../../lib/zk/index.js';
-import { killProcessesUnder, processesUnder } from './processes.js';
+import { killAndWait, killProcessesUnder, processesUnder } from './processes.js';
 import { waitFor } from './wait.js';
 
 // Real ZooKeeper ensembles for integration tests, built from the same bootstrap and process fleet
@@ -65,7 +65,7 @@ let nextOctet = 20 + (process.pid % 200);
 
 export async function stopAllEnsembles(): Promise<void> {
   await Promise.all([...live].map((e) => e.stop()));
-  for (const dir of trackedDirs) killProcessesUnder(dir);
+  await Promise.all([...trackedDirs].map((dir) => killAndWait(dir)));
   trackedDirs.clear();
 }
 

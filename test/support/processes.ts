@@ -20,3 +20,12 @@ export function killProcessesUnder(dir: string): number[] {
   }
   return pids;
 }
+
+/** Kills every process under `dir` and waits (up to `timeoutMs`) until none is left alive. */
+export async function killAndWait(dir: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (killProcessesUnder(dir).length > 0) {
+    if (Date.now() > deadline) throw new Error(`processes under ${dir} survived SIGKILL for ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

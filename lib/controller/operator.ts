@@ -1,0 +1,138 @@
+import { ClusterSpecSchema } from '../config/spec.js';
+import { parseOrThrow } from '../config/parse.js';
+import type { OperatorAction } from '../config/operator.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { statusView } from './status.js';
+import { tickCluster, type Deps, type TickResult } from './tick.js';
+
+// The operator's actions, shared by the CLI and the `manual` Lambda. Read-only ones observe (a dry
+// run of the tick); the others record intent in the spec or the requests, which the next tick acts
+// on. `forget` alone edits the state, under the lease.
+
+export interface OperatorResult {
+  readonly cluster: string;
+  readonly action: OperatorAction['action'];
+  /** One sentence for a person. */
+  readonly message: string;
+  /** The same, as data for scripts. */
+  readonly data: Record<string, unknown>;
+}
+
+export async function runOperatorAction(deps: Deps, action: OperatorAction, now: number): Promise<OperatorResult> {
+  const { cluster } = action;
+  const result = (message: string, data: Record<string, unknown>): OperatorResult => ({ cluster, action: action.action, message, data });
+  const spec = await deps.store.readSpec(cluster);
+  switch (action.action) {
+    case 'status': {
+      const observed = await dryRun(deps, cluster, 'status');
+      const view = statusView(spec, observed);
+      return result(`${view.voters.synced}/${view.voters.count} voters synced, ${view.observers.count} observers; ${view.step}`, { ...view });
+    }
+    case 'plan': {
+      const observed = await dryRun(deps, cluster, 'plan');
+      return result(`next step: ${observed.step?.kind ?? 'none'}: ${observed.why}`, { step: summarizeStep(observed), why: observed.why, reports: observed.reports });
+    }
+    case 'scale': {
+      if (action.voters === undefined && action.observers === undefined) throw new InvalidInputError('scale', ['voters: give voters and/or observers']);
+      const next = parseOrThrow(
+        ClusterSpecSchema,
+        {
+          ...spec,
+          voters: { ...spec.voters, ...(action.voters !== undefined ? { desired: action.voters } : {}) },
+          observers: { ...spec.observers, ...(action.observers !== undefined ? { desired: action.observers } : {}) },
+        },
+        'scaled spec',
+      );
+      await deps.store.writeSpec(cluster, next);
+      return result(
+        `spec of ${cluster}: voters ${spec.voters.desired} -> ${next.voters.desired}, observers ${spec.observers.desired} -> ${next.observers.desired}; the next tick acts on it`,
+        { voters: next.voters.desired, observers: next.observers.desired },
+      );
+    }
+    case 'pause':
+    case 'resume': {
+      const paused = action.action === 'pause';
+      await deps.store.writeSpec(cluster, { ...spec, paused });
+      return result(paused ? `${cluster} paused: ticks observe and report, and change nothing` : `${cluster} resumed`, { paused });
+    }
+    case 'replace':
+    case 'report': {
+      await knownMember(deps, cluster, action.serverId);
+      const reason = action.action === 'report' ? action.reason : 'an operator asked for a replacement';
+      await deps.store.addRequest(cluster, { id: `${action.action}-${action.serverId}-${now}`, kind: action.action, serverId: action.serverId, reason, at: now });
+      return result(
+        action.action === 'replace'
+          ? `replacement of server ${action.serverId} requested; the next tick starts it`
+          : `server ${action.serverId} reported (${reason}); probes must corroborate it before anything is replaced`,
+        { serverId: action.serverId, reason },
+      );
+    }
+    case 'forget':
+      return result(await forget(deps, cluster, action.serverId, now), { forgot: action.serverId });
+    case 'connect-string': {
+      const strings = await deps.store.readConnectString(cluster);
+      if (!strings) throw new NotFoundError(`a published connect string for ${cluster} (no tick has run yet)`, { cluster });
+      return result(`${strings.clients}\nread-mostly: ${strings.readMostly}`, { ...strings, strategy: spec.strategies.connectString });
+    }
+    case 'spec-show':
+      return result(JSON.stringify(spec, null, 2), { spec });
+    case 'spec-set': {
+      const next = parseOrThrow(ClusterSpecSchema, action.spec, 'spec');
+      if (next.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(next.cluster)} is not ${JSON.stringify(cluster)}`]);
+      await deps.store.writeSpec(cluster, next);
+      return result(`spec of ${cluster} replaced; the next tick acts on it`, { spec: next });
+    }
+  }
+}
+
+function dryRun(deps: Deps, cluster: string, command: string): Promise<TickResult> {
+  return tickCluster(deps, cluster, { kind: 'manual', command }, { dryRun: true });
+}
+
+/** A request must name a server the cluster knows: a member of its config, or (when the config
+ * cannot be read) one the state remembers. */
+async function knownMember(deps: Deps, cluster: string, serverId: number): Promise<void> {
+  const observed = await dryRun(deps, cluster, 'check');
+  const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
+  const remembered = (await deps.store.readState(cluster))?.state.members.some((m) => m.serverId === serverId);
+  if (!config?.members.some((m) => m.serverId === serverId) && !(config === undefined && remembered)) {
+    throw new NotFoundError(`server ${serverId} in cluster ${cluster}`, { serverId, members: config?.members.map((m) => m.serverId).join(',') ?? 'unknown' });
+  }
+}
+
+async function forget(deps: Deps, cluster: string, serverId: number, now: number): Promise<string> {
+  const observed = await dryRun(deps, cluster, 'forget');
+  const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
+  if (config?.members.some((m) => m.serverId === serverId)) {
+    throw new InvalidInputError('forget', [`serverId: ${serverId} is a member of the config; use replace or scale to take it out`]);
+  }
+  const state = (await deps.store.readState(cluster))?.state;
+  const known = state && (state.members.some((m) => m.serverId === serverId) || state.health.some((h) => h.serverId === serverId) || state.operation?.serverId === serverId);
+  if (!state || !known) throw new NotFoundError(`server ${serverId} in cluster ${cluster}`, { serverId });
+  if (state.operation?.serverId === serverId) {
+    throw new InvalidInputError('forget', [`serverId: ${serverId} is the subject of operation ${state.operation.id}; it finishes or rolls back by itself`]);
+  }
+  const lease = await deps.store.acquireLease(cluster, `${deps.holder}:forget`, 10_000, now);
+  if (!lease) throw new InvalidInputError('forget', ['lease: a controller is acting on this cluster now; try again in a moment']);
+  try {
+    await deps.store.writeState(
+      cluster,
+      {
+        ...state,
+        members: state.members.filter((m) => m.serverId !== serverId),
+        health: state.health.filter((h) => h.serverId !== serverId),
+        reports: state.reports.filter((r) => r.serverId !== serverId),
+        replaceRequests: state.replaceRequests.filter((s) => s !== serverId),
+      },
+      lease,
+    );
+  } finally {
+    await deps.store.releaseLease(lease);
+  }
+  return `server ${serverId} forgotten`;
+}
+
+/** A step as JSON: config versions (bigint) in hex. */
+export function summarizeStep(result: TickResult): unknown {
+  return result.step ? JSON.parse(JSON.stringify(result.step, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString(16) : value))) : undefined;
+}
