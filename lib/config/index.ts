@@ -34,3 +34,5 @@ export {
   type OperationStep,
 } from './state.js';
 export { OperatorActionSchema, type OperatorAction } from './operator.js';
+export { alarmHint, AlarmActionEventSchema, AlarmStateChangeEventSchema, parseTickEvent, ScheduleEventSchema, type AlarmHint, type TickEvent } from './events.js';
+export { EnvSchema, type Env } from './env.js';

@@ -2,3 +2,4 @@ export { runTick, tickCluster, type ClusterPorts, type Deps, type TickOptions, t
 export { tickMetrics } from './metrics.js';
 export { runOperatorAction, summarizeStep, type OperatorResult } from './operator.js';
 export { statusView, type StatusView } from './status.js';
+export { handleTickEvent, tickSummary, triggerOf } from './triggers.js';

@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zookeeper from 'node-zookeeper-client';
+import connectionManagerModule from 'node-zookeeper-client/lib/ConnectionManager.js';
+import libraryExceptions from 'node-zookeeper-client/lib/Exception.js';
 import { errorForCode, ZooKeeperTimeoutError, type CallContext } from './errors.js';
 import { encodeReconfigRequest, encodeSyncRequest, type ReconfigRequest } from './jute.js';
 
@@ -19,13 +20,8 @@ const PARSE_AS_CREATE = 1;
 
 // node-zookeeper-client 1.1.3 throws `Unknown code` inside its socket handler for codes it does
 // not know (-13, -14, -123...), which would crash the process. Make it build an error for any code.
-const require = createRequire(import.meta.url);
-const libraryExceptions = require('node-zookeeper-client/lib/Exception.js') as {
-  create: (code: number, path?: string) => Error;
-};
+// (Static imports of its internal modules, so the patch also holds in a bundle.)
 const createKnown = libraryExceptions.create;
-/** In this state a closed socket ends the connection manager instead of reconnecting. */
-const CM_CLOSING = (require('node-zookeeper-client/lib/ConnectionManager.js') as { STATES: { CLOSING: number } }).STATES.CLOSING;
 libraryExceptions.create = (code: number, path?: string): Error => {
   try {
     return createKnown(code, path);
@@ -33,6 +29,8 @@ libraryExceptions.create = (code: number, path?: string): Error => {
     return Object.assign(new Error(`ZooKeeper error code ${code}`), { code, getCode: () => code });
   }
 };
+/** In this state a closed socket ends the connection manager instead of reconnecting. */
+const CM_CLOSING = connectionManagerModule.STATES.CLOSING;
 
 export interface SessionOptions {
   /** `host:port[,host:port...]`: one chosen server, or the ensemble. */

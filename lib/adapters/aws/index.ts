@@ -1,0 +1,7 @@
+export { AwsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+export { CloudWatchLoadSource, EmfMetricsSink } from './cloudWatchMetrics.js';
+export { clientToken, Ec2Fleet, TAG } from './ec2Fleet.js';
+export { ENSEMBLE_METRICS, NAMESPACE, SERVER_METRICS } from './metricNames.js';
+export { powertoolsLog } from './powertoolsLog.js';
+export { SsmStateStore, STATE_MAX_BYTES, StateTooLargeError } from './ssmStateStore.js';
+export { renderUserData } from './userData.js';

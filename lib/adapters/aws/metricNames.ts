@@ -1,0 +1,27 @@
+// Every metric the controller publishes: one place for names and units. Namespace from
+// POWERTOOLS_METRICS_NAMESPACE (default ZkAutoscaler); dimensions `cluster`, plus `serverId` for
+// per-server metrics.
+
+export const NAMESPACE = 'ZkAutoscaler';
+
+export const ENSEMBLE_METRICS = {
+  voters: { name: 'Voters', unit: 'Count' },
+  votersSynced: { name: 'VotersSynced', unit: 'Count' },
+  observers: { name: 'Observers', unit: 'Count' },
+  /** Voters that may still fail before the quorum is lost; below 1 the quorum is at risk. */
+  quorumMargin: { name: 'QuorumMargin', unit: 'Count' },
+  failedMembers: { name: 'FailedMembers', unit: 'Count' },
+  operationInFlight: { name: 'OperationInFlight', unit: 'Count' },
+  packetsReceived: { name: 'PacketsReceived', unit: 'Count' },
+  connections: { name: 'Connections', unit: 'Count' },
+  avgLatency: { name: 'AvgLatency', unit: 'Milliseconds' },
+  outstandingRequests: { name: 'OutstandingRequests', unit: 'Count' },
+} as const;
+
+export const SERVER_METRICS = {
+  healthy: { name: 'ServerHealthy', unit: 'Count' },
+  avgLatency: { name: 'ServerAvgLatency', unit: 'Milliseconds' },
+  outstandingRequests: { name: 'ServerOutstandingRequests', unit: 'Count' },
+  connections: { name: 'ServerConnections', unit: 'Count' },
+  packetsReceived: { name: 'ServerPacketsReceived', unit: 'Count' },
+} as const;
