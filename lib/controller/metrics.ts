@@ -17,6 +17,7 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
     quorumMargin: votersSynced - (Math.floor(voters.size / 2) + 1),
     operationInFlight: thought.state.operation !== undefined,
     failedMembers: [...thought.detection.verdicts.values()].filter((v) => v.status === 'failed').length,
+    observerShortfall: Math.max(0, thought.decision.observers.desired - thought.decision.observers.current),
     servers: observation.probes.map((p) => {
       const h = p.result.status === 'serving' ? p.result.health : undefined;
       const member = members.find((m) => m.serverId === p.serverId);

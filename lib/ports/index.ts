@@ -109,6 +109,8 @@ export interface TickMetrics {
   readonly quorumMargin: number;
   readonly operationInFlight: boolean;
   readonly failedMembers: number;
+  /** Observers the decision wants beyond those there are (load above target, or a size raised). */
+  readonly observerShortfall: number;
   readonly servers: readonly {
     readonly serverId: ServerId;
     readonly healthy: boolean;

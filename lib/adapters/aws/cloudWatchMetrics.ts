@@ -26,11 +26,18 @@ export class EmfMetricsSink implements MetricsSink {
     add(ensemble, ENSEMBLE_METRICS.quorumMargin, m.quorumMargin);
     add(ensemble, ENSEMBLE_METRICS.failedMembers, m.failedMembers);
     add(ensemble, ENSEMBLE_METRICS.operationInFlight, m.operationInFlight ? 1 : 0);
+    add(ensemble, ENSEMBLE_METRICS.observerShortfall, m.observerShortfall);
     add(ensemble, ENSEMBLE_METRICS.packetsReceived, serving.reduce((sum, s) => sum + s.packetsReceived, 0));
     add(ensemble, ENSEMBLE_METRICS.connections, serving.reduce((sum, s) => sum + s.connections, 0));
     add(ensemble, ENSEMBLE_METRICS.avgLatency, serving.length ? serving.reduce((sum, s) => sum + s.avgLatencyMs, 0) / serving.length : 0);
     add(ensemble, ENSEMBLE_METRICS.outstandingRequests, serving.reduce((sum, s) => sum + s.outstandingRequests, 0));
     ensemble.publishStoredMetrics();
+    // The alarms' metrics again, across clusters: CloudFormation alarms cannot SEARCH.
+    const fleetWide = this.document({});
+    add(fleetWide, ENSEMBLE_METRICS.quorumMargin, m.quorumMargin);
+    add(fleetWide, ENSEMBLE_METRICS.failedMembers, m.failedMembers);
+    add(fleetWide, ENSEMBLE_METRICS.observerShortfall, m.observerShortfall);
+    fleetWide.publishStoredMetrics();
     for (const s of m.servers) {
       const server = this.document({ cluster: m.cluster, serverId: String(s.serverId) });
       add(server, SERVER_METRICS.healthy, s.healthy ? 1 : 0);

@@ -1,6 +1,7 @@
 // Every metric the controller publishes: one place for names and units. Namespace from
-// POWERTOOLS_METRICS_NAMESPACE (default ZkAutoscaler); dimensions `cluster`, plus `serverId` for
-// per-server metrics.
+// POWERTOOLS_METRICS_NAMESPACE (default ZkAutoscaler); dimensions `service` and `cluster`, plus
+// `serverId` for per-server metrics. The alarm metrics also go out with `service` alone (one alarm
+// for every cluster under the prefix).
 
 export const NAMESPACE = 'ZkAutoscaler';
 
@@ -11,6 +12,7 @@ export const ENSEMBLE_METRICS = {
   /** Voters that may still fail before the quorum is lost; below 1 the quorum is at risk. */
   quorumMargin: { name: 'QuorumMargin', unit: 'Count' },
   failedMembers: { name: 'FailedMembers', unit: 'Count' },
+  observerShortfall: { name: 'ObserverShortfall', unit: 'Count' },
   operationInFlight: { name: 'OperationInFlight', unit: 'Count' },
   packetsReceived: { name: 'PacketsReceived', unit: 'Count' },
   connections: { name: 'Connections', unit: 'Count' },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonLog, MemoryMetrics } from '../../../lib/adapters/local/index.js';
 import { SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
-import { tickCluster } from '../../../lib/controller/index.js';
+import { runTick, tickCluster } from '../../../lib/controller/index.js';
 import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
 import { FakeSsm } from '../../support/fakeSsm.js';
 import { ModelEnsemble } from '../../support/modelEnsemble.js';
@@ -88,4 +88,32 @@ describe('SsmStateStore', () => {
     expect(result.outcome).toBe('steady');
     expect(ssm.writes.slice(before)).toEqual([]);
   });
+
+  it('ticks every cluster under the prefix: one with a malformed spec is reported, the other still heals', async () => {
+    const { ssm, store } = setup();
+    const models = new Map<string, ModelEnsemble>();
+    for (const cluster of ['billing', 'orders']) {
+      const spec = ClusterSpecSchema.parse({ cluster, zones: [{ name: 'a' }] });
+      await store.writeSpec(cluster, spec);
+      models.set(cluster, new ModelEnsemble(spec, [1, 2, 3]));
+    }
+    ssm.set('/zk-autoscaler/billing/spec', JSON.stringify({ cluster: 'billing', voters: { desired: 4 } }));
+    const down = models.get('orders')?.servers.get(2);
+    if (down) down.state = 'stopped';
+    const deps = {
+      store,
+      metrics: new MemoryMetrics(jsonLog(() => undefined)),
+      load: new MemoryMetrics(jsonLog(() => undefined)),
+      log: jsonLog(() => undefined),
+      holder: 'lambda',
+      leaseTtlMs: 60_000,
+      clock: () => Date.now(),
+      portsFor: async (cluster: string) => modelPorts(models.get(cluster) as ModelEnsemble),
+    };
+    const results = await runTick(deps, { kind: 'schedule' });
+    expect(results.map((r) => [r.cluster, r.outcome])).toEqual([['billing', 'failed'], ['orders', 'acted']]);
+    expect(results[0]?.why).toBe('invalid spec parameter /zk-autoscaler/billing/spec: voters.desired: must be odd (set allowEven to allow even voter counts) (got 4)');
+    expect(results[1]?.step).toMatchObject({ kind: 'launch', serverId: 4 });
+  });
 });
+
