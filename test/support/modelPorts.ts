@@ -1,6 +1,7 @@
-import type { ClusterPorts } from '../../lib/controller/index.js';
+import { jsonLog, MemoryMetrics } from '../../lib/adapters/local/index.js';
+import type { ClusterPorts, Deps } from '../../lib/controller/index.js';
 import type { MemberProbe } from '../../lib/core/index.js';
-import type { EnsembleSession } from '../../lib/ports/index.js';
+import type { EnsembleSession, StateStore } from '../../lib/ports/index.js';
 import type { ModelEnsemble } from './modelEnsemble.js';
 
 /** The controller's ports over a model ensemble: for unit tests of the tick without processes. */
@@ -30,5 +31,19 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
     },
     probe: { probe: async (targets) => model.observe().probes.filter((p: MemberProbe) => targets.some((t) => t.serverId === p.serverId)) },
     ensemble: { open: async () => session },
+  };
+}
+
+/** Controller dependencies over a store and model ensembles, one per cluster. */
+export function modelDeps(store: StateStore, models: ReadonlyMap<string, ModelEnsemble>, onAct?: (cluster: string, what: string) => void): Deps {
+  return {
+    store,
+    metrics: new MemoryMetrics(jsonLog(() => undefined)),
+    load: new MemoryMetrics(jsonLog(() => undefined)),
+    log: jsonLog(() => undefined),
+    holder: 'test',
+    leaseTtlMs: 60_000,
+    clock: () => Date.now(),
+    portsFor: async (cluster) => modelPorts(models.get(cluster) as ModelEnsemble, (what) => onAct?.(cluster, what)),
   };
 }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLog, MemoryMetrics } from '../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
-import { runTick, tickCluster, type Deps } from '../../lib/controller/index.js';
+import { runTick, tickCluster } from '../../lib/controller/index.js';
 import type { StateStore } from '../../lib/ports/index.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
-import { modelPorts } from '../support/modelPorts.js';
+import { modelDeps } from '../support/modelPorts.js';
 import { T0 } from '../support/world.js';
 
 // The controller tick with in-memory adapters: what it writes, when it takes the lease, and how it
@@ -46,20 +45,11 @@ async function setup(clusters: string[]) {
     await memory.releaseLease(lease);
   }
   const { store, calls } = counting(memory);
-  const deps: Deps = {
-    store,
-    metrics: new MemoryMetrics(jsonLog(() => undefined)),
-    load: new MemoryMetrics(jsonLog(() => undefined)),
-    log: jsonLog(() => undefined),
-    holder: 'unit',
-    leaseTtlMs: 10_000,
-    clock: () => Date.now(),
-    portsFor: async (cluster) => modelPorts(models.get(cluster) as ModelEnsemble, (what) => {
-      acts.push(what);
-      // Write-ahead: by the time the controller acts, the operation is already in the state.
-      void memory.readState(cluster).then((s) => acts.push(s?.state.operation ? `${what}:persisted` : `${what}:NOT-persisted`));
-    }),
-  };
+  const deps = modelDeps(store, models, (cluster, what) => {
+    acts.push(what);
+    // Write-ahead: by the time the controller acts, the operation is already in the state.
+    void memory.readState(cluster).then((s) => acts.push(s?.state.operation ? `${what}:persisted` : `${what}:NOT-persisted`));
+  });
   return { memory, models, deps, calls, acts };
 }
 

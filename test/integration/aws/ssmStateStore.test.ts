@@ -1,13 +1,12 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { jsonLog, MemoryMetrics } from '../../../lib/adapters/local/index.js';
 import { SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
 import { runTick, tickCluster } from '../../../lib/controller/index.js';
 import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
 import { FakeSsm } from '../../support/fakeSsm.js';
 import { ModelEnsemble } from '../../support/modelEnsemble.js';
-import { modelPorts } from '../../support/modelPorts.js';
+import { modelDeps } from '../../support/modelPorts.js';
 import { T0 } from '../../support/world.js';
 
 // The SSM StateStore at the SDK command level.
@@ -73,16 +72,7 @@ describe('SsmStateStore', () => {
     await store.releaseLease(lease);
     await store.publishConnectString('orders', { clients: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', readMostly: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
     const model = new ModelEnsemble(spec, [1, 2, 3]);
-    const deps = {
-      store,
-      metrics: new MemoryMetrics(jsonLog(() => undefined)),
-      load: new MemoryMetrics(jsonLog(() => undefined)),
-      log: jsonLog(() => undefined),
-      holder: 'lambda',
-      leaseTtlMs: 60_000,
-      clock: () => Date.now(),
-      portsFor: async () => modelPorts(model),
-    };
+    const deps = modelDeps(store, new Map([['orders', model]]));
     const before = ssm.writes.length;
     const result = await tickCluster(deps, 'orders', { kind: 'schedule' });
     expect(result.outcome).toBe('steady');
@@ -100,16 +90,7 @@ describe('SsmStateStore', () => {
     ssm.set('/zk-autoscaler/billing/spec', JSON.stringify({ cluster: 'billing', voters: { desired: 4 } }));
     const down = models.get('orders')?.servers.get(2);
     if (down) down.state = 'stopped';
-    const deps = {
-      store,
-      metrics: new MemoryMetrics(jsonLog(() => undefined)),
-      load: new MemoryMetrics(jsonLog(() => undefined)),
-      log: jsonLog(() => undefined),
-      holder: 'lambda',
-      leaseTtlMs: 60_000,
-      clock: () => Date.now(),
-      portsFor: async (cluster: string) => modelPorts(models.get(cluster) as ModelEnsemble),
-    };
+    const deps = modelDeps(store, models);
     const results = await runTick(deps, { kind: 'schedule' });
     expect(results.map((r) => [r.cluster, r.outcome])).toEqual([['billing', 'failed'], ['orders', 'acted']]);
     expect(results[0]?.why).toBe('invalid spec parameter /zk-autoscaler/billing/spec: voters.desired: must be odd (set allowEven to allow even voter counts) (got 4)');
