@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jsonLog } from '../adapters/local/index.js';
-import { ClusterSpecSchema, CommonOptionsSchema, OperatorActionSchema, parseJsonText, parseOrThrow } from '../config/index.js';
+import { ClusterSpecSchema, CommonOptionsSchema, EnvSchema, OperatorActionSchema, parseJsonText, parseOrThrow } from '../config/index.js';
 import { runOperatorAction, summarizeStep, tickCluster, type StatusView } from '../controller/index.js';
 import { ControllerError, InvalidInputError, NotFoundError } from '../errors.js';
-import { buildLocalDeps } from '../wiring/index.js';
+import { awsClients, buildAwsDeps, buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
 import { runLoad } from './load.js';
 import { renderStatus } from './status.js';
@@ -18,7 +18,7 @@ export interface Io {
   err(text: string): void;
 }
 
-export const USAGE = `usage: zk-autoscaler <command> [--home DIR] [--cluster NAME] [--json]
+export const USAGE = `usage: zk-autoscaler <command> [--home DIR] [--cluster NAME] [--target local|aws] [--json]
   start                      local mode: create or resume the cluster, run the controller (npm start)
   status                     members, roles, health, zxid lag, load, operation, last decision
   plan                       what the next tick would do and why (changes nothing)
@@ -43,10 +43,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     }
     if (command === 'load') return await runLoad(rest, io);
     const sub = command === 'spec' ? rest.shift() : undefined;
-    const { options, positionals } = parseCommandLine(rest, ['home', 'cluster', 'voters', 'observers', 'reason'], ['json']);
-    const common = parseOrThrow(CommonOptionsSchema, { home: options.home, cluster: options.cluster, json: options.json }, `${command} options`);
-    const deps = buildLocalDeps({ home: resolve(common.home), log: jsonLog(() => undefined), holder: `cli:${process.pid}` });
-    const { home: _home, json: _json, ...given } = options;
+    const { options, positionals } = parseCommandLine(rest, ['home', 'cluster', 'target', 'voters', 'observers', 'reason'], ['json']);
+    const common = parseOrThrow(CommonOptionsSchema, { home: options.home, cluster: options.cluster, target: options.target, json: options.json }, `${command} options`);
+    const log = jsonLog(() => undefined);
+    const deps =
+      common.target === 'aws'
+        ? buildAwsDeps(parseOrThrow(EnvSchema, { ...process.env, AWS_LAMBDA_FUNCTION_NAME: `cli:${process.pid}` }, 'environment'), awsClients(), log)
+        : buildLocalDeps({ home: resolve(common.home), log, holder: `cli:${process.pid}` });
+    const { home: _home, json: _json, target: _target, ...given } = options;
     const [first, ...extra] = positionals;
     const takes = (names: string[], positional?: string): Record<string, unknown> => {
       const unexpected = Object.keys(given).filter((k) => k !== 'cluster' && !names.includes(k));
@@ -58,6 +62,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 
     if (command === 'tick') {
       takes([]);
+      if (common.target === 'aws') throw new InvalidInputError('command line', ['tick: on AWS only the tick function acts (aws lambda invoke --function-name zk-autoscaler-<stage>-tick)']);
       const result = await tickCluster(deps, common.cluster, { kind: 'manual', command: 'tick' });
       io.out(common.json ? JSON.stringify({ cluster: result.cluster, outcome: result.outcome, why: result.why, step: summarizeStep(result) }) : `${result.outcome}: ${result.why}`);
       return result.outcome === 'failed' ? 1 : 0;

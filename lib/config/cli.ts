@@ -6,6 +6,8 @@ import { ClusterNameSchema } from './spec.js';
 const Common = {
   /** Where local clusters keep their servers and state. */
   home: z.string().min(1).default('.zk-autoscaler'),
+  /** `aws`: the same actions on SSM (the region and credentials come from the AWS environment). */
+  target: z.enum(['local', 'aws']).default('local'),
   cluster: ClusterNameSchema.default('local'),
   json: z.literal(true).optional(),
 };
