@@ -139,6 +139,10 @@ export const ClusterSpecSchema = z
     load: LoadPolicySchema.prefault({}),
     schedules: z.array(ScheduleSchema).max(20).default([]),
     zones: z.array(ZoneSchema).min(1).max(10).default([{ name: 'local' }]),
+    /** `spread`: each new server goes to the zone with the fewest of its role, so losing any one
+     * zone keeps the quorum. `pack`: everything in the first zone (no cross-zone traffic, and one
+     * zone's loss takes the quorum with it). */
+    zonePolicy: z.enum(['spread', 'pack']).default('spread'),
     /** Servers launched from another version are replaced, one at a time (rolling). */
     launchTemplate: z.object({ id: z.string().min(1).max(128), version: z.string().min(1).max(32) }).optional(),
     strategies: z

@@ -182,3 +182,9 @@ export function isIPv4(text: string): boolean {
   const parts = text.split('.');
   return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
 }
+
+/** The zone of an initial member (ids 1..n): round the zones when spreading, else the first. */
+export function initialZone(spec: { readonly zones: readonly { readonly name: string }[]; readonly zonePolicy: 'spread' | 'pack' }, serverId: ServerId): string {
+  const zones = spec.zones.map((z) => z.name);
+  return (spec.zonePolicy === 'pack' ? zones[0] : zones[(serverId - 1) % zones.length]) ?? 'local';
+}

@@ -231,6 +231,7 @@ function exhausted(state: ControllerState): Plan {
 
 /** Zone spread first (the zones with the fewest members of this role), then the placement strategy. */
 function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: string; cursor: number } {
+  if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor };
   const members = ctx.config.members.filter((m) => m.role === role);
   const zoneOf = (id: ServerId): string | undefined => state.members.find((r) => r.serverId === id)?.zone;
   const counts = new Map(ctx.spec.zones.map((z) => [z.name, 0]));

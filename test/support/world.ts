@@ -1,4 +1,5 @@
 import { ClusterSpecSchema, initialState, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import { modelHealth, notServingProbe, servingProbe, silentProbe } from '../../lib/sim/probes.js';
 import {
   leaderOf,
   memberAt,
@@ -28,39 +29,19 @@ export function member(spec: ClusterSpec, id: ServerId, role: ConfigMember['role
 }
 
 export function health(mode: ServerMode, overrides: Partial<ServerHealth> = {}): ServerHealth {
-  return {
-    mode,
-    version: '3.8.0-abc, built on 2024-12-29 17:54 UTC',
-    zxid: 0x100000010n,
-    peerState: `${mode === 'leader' ? 'leading' : mode === 'observer' ? 'observing' : 'following'} - broadcast`,
-    latencyMs: { min: 0, avg: 1, max: 5 },
-    outstandingRequests: 0,
-    connections: 10,
-    packetsReceived: 1000,
-    packetsSent: 1000,
-    znodeCount: 100,
-    watchCount: 0,
-    ephemeralsCount: 0,
-    approximateDataSizeBytes: 1000,
-    openFileDescriptors: 50,
-    maxFileDescriptors: 20000,
-    votersInConfig: 3,
-    leader: undefined,
-    extra: {},
-    ...overrides,
-  };
+  return modelHealth(mode, undefined, { votersInConfig: 3, ...overrides });
 }
 
 export function serving(id: ServerId, mode: ServerMode, overrides: Partial<ServerHealth> = {}): MemberProbe {
-  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 2, result: { status: 'serving', health: health(mode, overrides) } };
+  return servingProbe(id, hostOf(id), mode, undefined, { votersInConfig: 3, ...overrides });
 }
 
 export function down(id: ServerId): MemberProbe {
-  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 1, result: { status: 'no-answer', failure: 'refused', detail: 'connect ECONNREFUSED' } };
+  return silentProbe(id, hostOf(id));
 }
 
 export function notServing(id: ServerId): MemberProbe {
-  return { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 1, result: { status: 'not-serving', detail: 'not currently serving' } };
+  return notServingProbe(id, hostOf(id));
 }
 
 export function instance(id: ServerId, state: Instance['state'] = 'running', zone = 'a'): Instance {

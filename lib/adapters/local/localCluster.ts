@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../config/parse.js';
 import type { ClusterSpec } from '../../config/spec.js';
 import { initialState, type ControllerState } from '../../config/state.js';
-import { memberAt, renderServerFiles, type ServerId } from '../../core/index.js';
+import { initialZone, memberAt, renderServerFiles, type ServerId } from '../../core/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { Log } from '../../ports/index.js';
 import { superDigest } from '../../zk/auth.js';
@@ -50,7 +50,7 @@ export async function createLocalCluster(store: FileStateStore, spec: ClusterSpe
   const fleet = processFleetFor(store, cluster, spec);
   const password = await store.readSuperPassword(cluster);
   const ids: ServerId[] = Array.from({ length: spec.voters.desired }, (_, i) => i + 1);
-  const zoneOf = (id: ServerId): string => spec.zones[(id - 1) % spec.zones.length]?.name ?? 'local';
+  const zoneOf = (id: ServerId): string => initialZone(spec, id);
   const members = ids.map((id) => memberAt(spec.zookeeper, id, fleet.placementOf(id).host, 'voter'));
   await Promise.all(
     ids.map((id) =>

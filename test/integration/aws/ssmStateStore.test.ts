@@ -6,6 +6,7 @@ import { runTick, tickCluster } from '../../../lib/controller/index.js';
 import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
 import { FakeSsm } from '../../support/fakeSsm.js';
 import { ModelEnsemble } from '../../support/modelEnsemble.js';
+import { modelHost } from '../../../lib/sim/modelFleet.js';
 import { modelDeps } from '../../support/modelPorts.js';
 import { T0 } from '../../support/world.js';
 
@@ -70,7 +71,8 @@ describe('SsmStateStore', () => {
     if (!lease) throw new Error('lease');
     await store.writeState('orders', { ...initialState('orders', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })), leader: { serverId: 1, changes: [] } }, lease);
     await store.releaseLease(lease);
-    await store.publishConnectString('orders', { clients: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', readMostly: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+    const everyone = [1, 2, 3].map((id) => `${modelHost(id)}:2181`).join(',');
+    await store.publishConnectString('orders', { clients: everyone, readMostly: everyone });
     const model = new ModelEnsemble(spec, [1, 2, 3]);
     const deps = modelDeps(store, new Map([['orders', model]]));
     const before = ssm.writes.length;
