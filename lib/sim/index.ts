@@ -1,0 +1,5 @@
+export { ModelFleet, modelHost, type ModelOptions, type ModelServer } from './modelFleet.js';
+export { modelHealth, notServingProbe, servingProbe, silentProbe, type ModelLoad } from './probes.js';
+export { simulate, type Sample, type Scenario, type SimulationReport } from './simulate.js';
+export { renderRunSvg } from './svg.js';
+export { diurnalDay, parseTrace, renderTrace } from './trace.js';
