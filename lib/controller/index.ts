@@ -1,4 +1,4 @@
-export { runTick, tickCluster, type ClusterPorts, type Deps, type TickOptions, type TickOutcome, type TickResult, type Trigger } from './tick.js';
+export { runTick, tickCluster, type ClusterPorts, type Deps, type TickOptions, type TickOutcome, type TickRecord, type TickResult, type Trigger } from './tick.js';
 export { tickMetrics } from './metrics.js';
 export { runOperatorAction, summarizeStep, type OperatorResult } from './operator.js';
 export { statusView, type StatusView } from './status.js';

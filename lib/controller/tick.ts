@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterSpec } from '../config/spec.js';
-import { initialState } from '../config/state.js';
+import { initialState, type ControllerState } from '../config/state.js';
 import {
   connectStrings,
   hasQuorum,
@@ -44,6 +44,18 @@ export interface Deps {
   readonly leaseTtlMs: number;
   clock(): number;
   portsFor(cluster: string, spec: ClusterSpec): Promise<ClusterPorts>;
+  /** Sees every tick's inputs and step (the simulator replays them through the same core). */
+  readonly recorder?: (record: TickRecord) => void;
+}
+
+/** What one tick decided from: enough to replay its judgement. */
+export interface TickRecord {
+  readonly cluster: string;
+  readonly now: number;
+  readonly spec: ClusterSpec;
+  readonly state: ControllerState;
+  readonly observation: Observation;
+  readonly step: Step;
 }
 
 export type TickOutcome =
@@ -105,6 +117,7 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
     const observed = await observe({ spec, state, ports, store: deps.store, load: deps.load, now, log });
     session = observed.session;
     const thought = think(spec, observed.state, observed.observation, now);
+    deps.recorder?.({ cluster, now, spec, state: observed.state, observation: observed.observation, step: thought.step });
     const common = { step: thought.step, reports: thought.detection.reports, thought, observation: observed.observation };
 
     await deps.metrics.publish(tickMetrics(cluster, now, observed.observation, thought)).catch((err: unknown) => log.warn('metrics not published', { error: toControllerError(err) }));

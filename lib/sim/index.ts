@@ -3,3 +3,4 @@ export { modelHealth, notServingProbe, servingProbe, silentProbe, type ModelLoad
 export { simulate, type Sample, type Scenario, type SimulationReport } from './simulate.js';
 export { renderRunSvg } from './svg.js';
 export { diurnalDay, parseTrace, renderTrace } from './trace.js';
+export { replay, type RecordedTick, type ReplayDifference } from './replay.js';

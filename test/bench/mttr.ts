@@ -1,0 +1,81 @@
+import { connectString, memberAt, renderServerFiles, voterIds, type ServerId } from '../../lib/core/index.js';
+import { probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
+import { benchCluster } from './localCluster.js';
+
+// MTTR on real ZooKeeper in local mode: kill -9 a voter, tick every 50 ms, and time the heal and
+// its parts; beside it the floor this machine allows, measured directly on the same ensemble:
+// start a joiner, wait until it is synced, one swap reconfig (no detection, no controller).
+
+export interface MttrRun {
+  readonly totalMs: number;
+  readonly detectionMs: number;
+  readonly launchMs: number;
+  readonly syncMs: number;
+  readonly reconfigMs: number;
+  readonly floorMs: number;
+}
+
+export async function measureMttr(runs: number): Promise<MttrRun[]> {
+  const results: MttrRun[] = [];
+  for (let run = 0; run < runs; run++) {
+    const c = await benchCluster();
+    try {
+      const first = await c.tick();
+      const config = first.observation?.config.readable ? first.observation.config.config : undefined;
+      const leader = first.observation?.probes.find((p) => p.result.status === 'serving' && p.result.health.mode === 'leader')?.serverId;
+      const victim = config?.members.find((m) => m.serverId !== leader)?.serverId as ServerId;
+      const killedAt = performance.now();
+      await c.processes.stop(victim, 'kill');
+      const t = { launchStart: 0, launchEnd: 0, reconfigStart: 0, reconfigEnd: 0, done: 0 };
+      for (let i = 0; i < 600 && !t.done; i++) {
+        const started = performance.now();
+        const r = await c.tick();
+        const ended = performance.now();
+        if (r.step?.kind === 'launch' && !t.launchStart) Object.assign(t, { launchStart: started, launchEnd: ended });
+        if (r.step?.kind === 'reconfig' && r.outcome === 'acted' && !t.reconfigStart) Object.assign(t, { reconfigStart: started, reconfigEnd: ended });
+        const members = r.observation?.config.readable ? r.observation.config.config.members : [];
+        if (t.reconfigEnd && voterIds(members).size === 3 && !members.some((m) => m.serverId === victim) && r.observation?.probes.filter((p) => p.result.status === 'serving').length === 3) t.done = ended;
+        else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const floorMs = await floor(c);
+      results.push({
+        totalMs: Math.round(t.done - killedAt),
+        detectionMs: Math.round(t.launchStart - killedAt),
+        launchMs: Math.round(t.launchEnd - t.launchStart),
+        syncMs: Math.round(t.reconfigStart - t.launchEnd),
+        reconfigMs: Math.round(t.reconfigEnd - t.reconfigStart),
+        floorMs,
+      });
+    } finally {
+      await c.close();
+    }
+  }
+  return results;
+}
+
+/** Kill a follower, then by hand: start a joiner, wait until it is synced, swap it in. */
+async function floor(c: Awaited<ReturnType<typeof benchCluster>>): Promise<number> {
+  const password = await c.deps.store.readSuperPassword(c.spec.cluster);
+  const settings = c.spec.zookeeper;
+  const members = c.processes.list().filter((s) => s.pid !== undefined);
+  const admin = await ZooKeeperEnsembleAdmin.open({ connectString: connectString(members.map((s) => memberAt(settings, s.serverId, s.host, 'voter'))), superPassword: password, timeoutMs: 5000 });
+  try {
+    const config = await admin.readConfig();
+    const victim = config.members[0]?.serverId as ServerId;
+    await c.processes.stop(victim, 'kill');
+    const id = Math.max(...c.processes.list().map((s) => s.serverId)) + 1;
+    const started = performance.now();
+    const joiner = await c.processes.launch(id, (p) =>
+      renderServerFiles({ cluster: c.spec.cluster, settings, allowEvenVoters: false, serverId: id, host: p.host, configDir: p.configDir, dataDir: p.dataDir, superDigest: superDigest(password), membership: { kind: 'join', committed: config.members } }),
+    );
+    for (;;) {
+      const probe = await probeServer(joiner.host, { timeoutMs: 1000, via: 'four-letter-words', clientPort: settings.clientPort, adminPort: settings.adminPort });
+      if (probe.status === 'serving') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await admin.reconfig({ kind: 'incremental', add: [memberAt(settings, id, joiner.host, 'voter')], remove: [victim], fromVersion: config.version }, config);
+    return Math.round(performance.now() - started);
+  } finally {
+    await admin.close();
+  }
+}
