@@ -37,7 +37,7 @@ export async function benchCluster(overrides: Record<string, unknown> = {}): Pro
   return cluster;
 }
 
-async function freePrefix(): Promise<string> {
+export async function freePrefix(): Promise<string> {
   for (let octet = 100 + (process.pid % 100); ; octet = octet >= 250 ? 100 : octet + 1) {
     const busy = await new Promise<boolean>((resolve) => {
       const s = new Socket();

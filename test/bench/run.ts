@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
+import { measureDisturbance } from './disturbance.js';
 import { measureMttr } from './mttr.js';
 import { measureSimulator } from './simulator.js';
 
@@ -38,9 +39,29 @@ async function main(): Promise<void> {
   rows.push(['MTTR / floor', mttr.map((r) => r.totalMs / r.floorMs), 'x', '']);
   notes.push('Detection is near zero locally because a dead JVM is a stopped instance (the EC2 fast path); a server that hangs without dying is failed after n missed probes (default 3 ticks).');
 
+  if (!smoke) {
+    step('disturbance (controller vs rolling restart)');
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await measureDisturbance());
+    const failed = (r: { failed: Readonly<Record<string, number>> }): number => Object.values(r.failed).reduce((a, b) => a + b, 0);
+    for (const [label, key] of [['dynamic reconfig (the controller)', 'reconfig'], ['rolling restart of static configs', 'rollingRestart']] as const) {
+      rows.push([`disturbance, ${label}: failed client ops`, runs.map((r) => failed(r[key])), 'ops', '']);
+      rows.push([`disturbance, ${label}: longest gap without a successful op`, runs.map((r) => r[key].longestGapMs), 'ms', '']);
+      rows.push([`disturbance, ${label}: acknowledged writes lost`, runs.map((r) => r[key].lostWrites), 'writes', 'must be 0']);
+      rows.push([`disturbance, ${label}: time for the three changes`, runs.map((r) => r[key].seconds), 's', '']);
+    }
+    rows.push(['disturbance ratio: rolling restart / reconfig, failed ops', runs.map((r) => failed(r.rollingRestart) / Math.max(1, failed(r.reconfig))), 'x', '']);
+    rows.push(['disturbance ratio: rolling restart / reconfig, longest gap', runs.map((r) => r.rollingRestart.longestGapMs / Math.max(1, r.reconfig.longestGapMs)), 'x', '']);
+    notes.push(
+      `Disturbance: 3 -> 5 -> 3 voters, then the leader replaced, while 2 clients do 100 ops/s (half reads, half writes); failures by class, last run: reconfig ${JSON.stringify(runs.at(-1)?.reconfig.failed)}, rolling restart ${JSON.stringify(runs.at(-1)?.rollingRestart.failed)}. The rolling restart shrinks by stopping the two extra servers first (the order that keeps a quorum).`,
+    );
+  }
+
   step('AWS calls');
   const cost = await measureCost();
-  notes.push(`AWS calls per cluster per steady tick: ${JSON.stringify(cost.steadyTick)}; SSM writes per steady hour: ${cost.ssmWritesPerSteadyHour}.`);
+  notes.push(
+    `AWS calls per cluster per steady tick: ${JSON.stringify(cost.steadyTick)}; SSM writes per steady hour: ${cost.ssmWritesPerSteadyHour}. (The SDK fakes return short pages on purpose; real SSM pages hold up to 10 parameters and EC2 pages up to 100 instances, so a real small deployment needs one page of each.)`,
+  );
   notes.push(`One replacement of a failed voter (launch, swap, terminate; ${cost.replacement.ticks} ticks): ${JSON.stringify(cost.replacement)}.`);
 
   step('simulator');
