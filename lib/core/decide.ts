@@ -180,6 +180,9 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
   return result;
 }
 
+// One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.
+const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
 export function formatNumber(n: number): string {
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return NUMBER.format(n);
 }
