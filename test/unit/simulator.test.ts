@@ -40,6 +40,17 @@ describe('the simulator', () => {
     expect(renderRunSvg('a day', report.samples)).toMatch(/^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });
 
+  it('skips steady minutes without changing the run: the same report and samples as stepping every minute', () => {
+    const spec = ClusterSpecSchema.parse({ cluster: 'day', zones: threeZones, observers: { min: 0, desired: 0, max: 8 }, load: { targets: { requestsPerSecond: 1000 }, scaleInStabilizationSeconds: 900 } });
+    const trace = parseTrace(readFileSync(join(TRACES, 'diurnal-day.csv'), 'utf8'), 'diurnal-day.csv');
+    const scenario = { spec, trace, serverCapacity: 1300, failureRate: 0.001, seed: 3, zoneOutage: { zone: 'a', fromMinute: 500, toMinute: 600 } };
+    const { ticksStepped: skipping, ...skipped } = simulate(scenario);
+    const { ticksStepped: everyMinute, ...stepped } = simulate({ ...scenario, stepEveryMinute: true });
+    expect(skipped).toEqual(stepped);
+    expect(everyMinute).toBe(1440);
+    expect(skipping).toBeLessThan(300);
+  });
+
   it('refuses a malformed trace, naming the line', () => {
     expect(() => parseTrace('minute,requests_per_second\n0,10\n1,ten\n', 'my.csv')).toThrow(InvalidInputError);
     expect(() => parseTrace('minute,requests_per_second\n0,10\n1,ten\n', 'my.csv')).toThrow('invalid my.csv: line 3: expected "minute,requests_per_second" (got "1,ten")');
