@@ -7,6 +7,7 @@ import { ControllerError, InvalidInputError, NotFoundError } from '../errors.js'
 import { awsClients, buildAwsDeps, buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
 import { runLoad } from './load.js';
+import { runSimulate } from './simulate.js';
 import { renderStatus } from './status.js';
 
 // The CLI's commands: argv -> an operator action (the same schema the `manual` Lambda takes) ->
@@ -30,7 +31,8 @@ export const USAGE = `usage: zk-autoscaler <command> [--home DIR] [--cluster NAM
   report <id> --reason TEXT  report a failing server (probes must corroborate it)
   connect-string             the connect strings published for clients
   spec show | spec set FILE  show or replace the cluster spec (validated)
-  load --rate R [--reads-pct P] [--seconds S] [--clients C] [--connect HOSTS]`;
+  load --rate R [--reads-pct P] [--seconds S] [--clients C] [--connect HOSTS]
+  simulate --trace CSV [--spec JSON] [--capacity RPS] [--failure-rate P] [--zone-outage a:600-690] [--out run.svg]`;
 
 export const CONTROLLER_LOG = (home: string): string => join(home, 'controller.log');
 
@@ -42,6 +44,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       return command === undefined ? 2 : 0;
     }
     if (command === 'load') return await runLoad(rest, io);
+    if (command === 'simulate') return await runSimulate(rest, io);
     const sub = command === 'spec' ? rest.shift() : undefined;
     const { options, positionals } = parseCommandLine(rest, ['home', 'cluster', 'target', 'voters', 'observers', 'reason'], ['json']);
     const common = parseOrThrow(CommonOptionsSchema, { home: options.home, cluster: options.cluster, target: options.target, json: options.json }, `${command} options`);

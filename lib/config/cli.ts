@@ -39,3 +39,22 @@ export const LoadOptionsSchema = z.object({
   /** Connect string; default: the cluster's published one. */
   connect: z.string().regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5}(,(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5})*$/, 'must be loopback host:port pairs').optional(),
 });
+
+export const SimulateOptionsSchema = z.object({
+  /** CSV `minute,requests_per_second`. */
+  trace: z.string().min(1),
+  /** A cluster spec (JSON); default: 3 voters over 3 zones, observers tracking 1,000 req/s per server. */
+  spec: z.string().min(1).optional(),
+  /** Requests per second one server serves before it is under capacity. */
+  capacity: z.coerce.number().positive().default(1500),
+  failureRate: z.coerce.number().min(0).max(0.5).default(0),
+  seed: z.coerce.number().int().min(0).default(1),
+  /** `zone:fromMinute-toMinute`, e.g. `a:600-690`. */
+  zoneOutage: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+:\d+-\d+$/, 'must be zone:fromMinute-toMinute, e.g. a:600-690')
+    .optional(),
+  /** Where to write the picture (SVG; a PNG beside it when rsvg-convert is installed). */
+  out: z.string().min(1).optional(),
+  json: z.literal(true).optional(),
+});

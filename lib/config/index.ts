@@ -17,6 +17,7 @@ export {
 export {
   CommonOptionsSchema,
   LoadOptionsSchema,
+  SimulateOptionsSchema,
   StartOptionsSchema,
   type CommonOptions,
   type StartOptions,

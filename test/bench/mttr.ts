@@ -1,5 +1,5 @@
 import { connectString, memberAt, renderServerFiles, voterIds, type ServerId } from '../../lib/core/index.js';
-import { probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
+import { probeMembers, probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
 import { benchCluster } from './localCluster.js';
 
 // MTTR on real ZooKeeper in local mode: kill -9 a voter, tick every 50 ms, and time the heal and
@@ -58,7 +58,15 @@ async function floor(c: Awaited<ReturnType<typeof benchCluster>>): Promise<numbe
   const password = await c.deps.store.readSuperPassword(c.spec.cluster);
   const settings = c.spec.zookeeper;
   const members = c.processes.list().filter((s) => s.pid !== undefined);
-  const admin = await ZooKeeperEnsembleAdmin.open({ connectString: connectString(members.map((s) => memberAt(settings, s.serverId, s.host, 'voter'))), superPassword: password, timeoutMs: 5000 });
+  // The heal's last step may still be settling: start from an ensemble where every server serves.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const probes = await probeMembers(members.map((s) => ({ serverId: s.serverId, host: s.host })), { timeoutMs: 1000, via: 'four-letter-words', clientPort: settings.clientPort, adminPort: settings.adminPort });
+    if (probes.every((p) => p.result.status === 'serving')) break;
+    if (Date.now() > deadline) throw new Error(`servers ${members.map((s) => s.serverId).join(',')} did not all serve before the floor measurement`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const admin = await ZooKeeperEnsembleAdmin.open({ connectString: connectString(members.map((s) => memberAt(settings, s.serverId, s.host, 'voter'))), superPassword: password, timeoutMs: 10_000 });
   try {
     const config = await admin.readConfig();
     const victim = config.members[0]?.serverId as ServerId;

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writePicture } from '../../lib/cli/simulate.js';
 import { join } from 'node:path';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
 import { parseTrace, renderRunSvg, simulate, type SimulationReport } from '../../lib/sim/index.js';
@@ -22,7 +23,7 @@ export function measureSimulator(svgPath: string | undefined, { clusters = 100, 
   const spec = ClusterSpecSchema.parse({ cluster: 'day', zones, observers: { min: 0, desired: 0, max: 8 }, load: { targets: { requestsPerSecond: 1000 }, scaleInStabilizationSeconds: 900 } });
   const trace = parseTrace(readFileSync(join(TRACES, 'diurnal-day.csv'), 'utf8'), 'diurnal-day.csv');
   const day = simulate({ spec, trace, serverCapacity: 1300, failureRate: 0.0005, seed: 42 });
-  if (svgPath) writeFileSync(svgPath, renderRunSvg('A simulated day: diurnal read load (target 1,000 req/s per server), random server failures', day.samples));
+  if (svgPath) writePicture(svgPath, renderRunSvg('A simulated day: diurnal read load (target 1,000 req/s per server), random server failures', day.samples));
   const flat = Array.from({ length: 240 }, () => 1000);
   const outage = (zonePolicy: 'spread' | 'pack'): number =>
     simulate({ spec: ClusterSpecSchema.parse({ cluster: zonePolicy, zones, zonePolicy }), trace: flat, serverCapacity: 5000, zoneOutage: { zone: 'a', fromMinute: 60, toMinute: 150 } }).quorumAvailability;

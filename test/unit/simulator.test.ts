@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../lib/cli/commands.js';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
 import { InvalidInputError } from '../../lib/errors.js';
 import { parseTrace, renderRunSvg, simulate } from '../../lib/sim/index.js';
@@ -55,5 +57,19 @@ describe('the simulator', () => {
     expect(() => parseTrace('minute,requests_per_second\n0,10\n1,ten\n', 'my.csv')).toThrow(InvalidInputError);
     expect(() => parseTrace('minute,requests_per_second\n0,10\n1,ten\n', 'my.csv')).toThrow('invalid my.csv: line 3: expected "minute,requests_per_second" (got "1,ten")');
     expect(() => parseTrace('0,10\n2,10\n', 'gap.csv')).toThrow('line 2: minute 2 out of order (expected 1)');
+  });
+});
+
+describe('zk-autoscaler simulate', () => {
+  it('runs a trace of the user\'s through the simulator, prints the report and draws the run', async () => {
+    const out = join(tmpdir(), `sim-${process.pid}.svg`);
+    let text = '';
+    const code = await runCommand(['simulate', '--trace', join(TRACES, 'flash-crowd.csv'), '--capacity', '1300', '--zone-outage', 'a:100-160', '--out', out], { out: (t) => (text += t), err: (t) => (text += t) });
+    expect(code).toBe(0);
+    expect(text).toMatch(/^1440 minutes simulated \(\d+ stepped through the core, the rest steady\)\nactions: \d+ launches/);
+    expect(readFileSync(out, 'utf8')).toMatch(/^<svg /);
+    let error = '';
+    expect(await runCommand(['simulate', '--trace', join(TRACES, 'flash-crowd.csv'), '--zone-outage', 'a100'], { out: () => undefined, err: (t) => (error += t) })).toBe(2);
+    expect(error).toBe('zk-autoscaler: invalid simulate options: zoneOutage: must be zone:fromMinute-toMinute, e.g. a:600-690 (got "a100")');
   });
 });
