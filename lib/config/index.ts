@@ -1,4 +1,4 @@
-export { parseOrThrow, parseJsonText, describeIssues } from './parse.js';
+export { parseOrThrow, parseJsonText } from './parse.js';
 export {
   ClusterNameSchema,
   ClusterSpecSchema,

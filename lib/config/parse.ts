@@ -11,7 +11,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, sou
   throw new InvalidInputError(source, describeIssues(result.error, input), { cause: result.error });
 }
 
-export function describeIssues(error: z.ZodError, input: unknown): string[] {
+function describeIssues(error: z.ZodError, input: unknown): string[] {
   return error.issues.map((issue) => {
     const field = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
     const value = valueAt(input, issue.path);

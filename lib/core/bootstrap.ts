@@ -178,7 +178,7 @@ function clashes(members: readonly ConfigMember[]): string[] {
   return problems;
 }
 
-export function isIPv4(text: string): boolean {
+function isIPv4(text: string): boolean {
   const parts = text.split('.');
   return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
 }

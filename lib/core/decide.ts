@@ -126,7 +126,7 @@ function decideObservers(spec: ClusterSpec, state: ControllerState, i: ObserverI
 
 /** HPA-style: servers wanted = ceil(servers * metric / target) for each tracked metric, the largest
  * wins; within the tolerance band nothing changes. */
-export function recommend(spec: ClusterSpec, servers: number, load: LoadSample): { servers: number; why: string } | undefined {
+function recommend(spec: ClusterSpec, servers: number, load: LoadSample): { servers: number; why: string } | undefined {
   const t = spec.load.targets;
   const tolerance = spec.load.tolerance;
   const metrics: { name: string; unit: string; perServer: number; target: number }[] = [];
@@ -183,6 +183,6 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
 // One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
-export function formatNumber(n: number): string {
+function formatNumber(n: number): string {
   return NUMBER.format(n);
 }

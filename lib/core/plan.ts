@@ -266,7 +266,7 @@ function pickRemoval(ctx: Context, state: ControllerState, members: readonly Con
   return { chosen: Number(pick.chosen.key), cursor: pick.cursor, reason: `${pick.why}${leaderNote}` };
 }
 
-export function serverLoad(ctx: Pick<Context, 'observed'>, serverId: ServerId): Candidate {
+function serverLoad(ctx: Pick<Context, 'observed'>, serverId: ServerId): Candidate {
   const probe = ctx.observed.probes.find((p) => p.serverId === serverId);
   const h = probe?.result.status === 'serving' ? probe.result.health : undefined;
   return { key: String(serverId), outstandingRequests: h?.outstandingRequests ?? 0, connections: h?.connections ?? 0, avgLatencyMs: h?.latencyMs.avg ?? 0 };

@@ -9,15 +9,6 @@ export function hasQuorum(voters: ReadonlySet<ServerId>, ids: Iterable<ServerId>
   return voters.size > 0 && counted.size > Math.floor(voters.size / 2);
 }
 
-export function majority(voterCount: number): number {
-  return Math.floor(voterCount / 2) + 1;
-}
-
-/** Voters that may fail while a quorum stays: 1 for 3 voters, 2 for 5. */
-export function faultTolerance(voterCount: number): number {
-  return Math.max(0, voterCount - majority(voterCount));
-}
-
 export function voterIds(members: readonly ConfigMember[]): Set<ServerId> {
   return new Set(members.filter((m) => m.role === 'voter').map((m) => m.serverId));
 }

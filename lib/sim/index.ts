@@ -2,5 +2,5 @@ export { ModelFleet, modelHost, type ModelOptions, type ModelServer } from './mo
 export { modelHealth, notServingProbe, servingProbe, silentProbe, type ModelLoad } from './probes.js';
 export { simulate, type Sample, type Scenario, type SimulationReport } from './simulate.js';
 export { renderRunSvg } from './svg.js';
-export { diurnalDay, parseTrace, renderTrace } from './trace.js';
+export { parseTrace } from './trace.js';
 export { replay, type RecordedTick, type ReplayDifference } from './replay.js';

@@ -26,16 +26,3 @@ export function parseTrace(text: string, source: string): number[] {
   if (issues.length > 0) throw new InvalidInputError(source, issues);
   return values;
 }
-
-/** A day of diurnal read load: a night trough, a day peak, and short spikes. Deterministic. */
-export function diurnalDay(peak: number, base: number, spikes: readonly { minute: number; minutes: number; factor: number }[]): number[] {
-  return Array.from({ length: 1440 }, (_, m) => {
-    const daylight = Math.max(0, Math.sin(((m - 360) / 1440) * 2 * Math.PI));
-    const spike = spikes.find((s) => m >= s.minute && m < s.minute + s.minutes);
-    return Math.round((base + (peak - base) * daylight) * (spike?.factor ?? 1));
-  });
-}
-
-export function renderTrace(values: readonly number[]): string {
-  return ['minute,requests_per_second', ...values.map((v, m) => `${m},${v}`)].join('\n') + '\n';
-}

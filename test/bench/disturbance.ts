@@ -6,7 +6,8 @@ import { ZooKeeperSettingsSchema } from '../../lib/config/index.js';
 import { connectString, leaderOf, memberAt, renderServerFiles, voterIds, type ConfigMember, type Membership, type ServerId } from '../../lib/core/index.js';
 import { probeMembers, superDigest } from '../../lib/zk/index.js';
 import { startClients, type ClientReport } from './clients.js';
-import { benchCluster, freePrefix } from './localCluster.js';
+import { freeAddressPrefix } from '../support/addresses.js';
+import { benchCluster } from './localCluster.js';
 
 // Disturbance: the same changes (3 -> 5 -> 3 voters, then replace the leader) made two ways while
 // clients read and write at a fixed rate: by the controller (dynamic reconfig, one voter per step),
@@ -74,7 +75,7 @@ async function byController(): Promise<DisturbanceFigures['reconfig']> {
 async function byRollingRestart(): Promise<DisturbanceFigures['rollingRestart']> {
   const dir = mkdtempSync(join(tmpdir(), 'zka-rolling-'));
   const settings = ZooKeeperSettingsSchema.parse({ heapMb: 128, preAllocSizeKb: 4096 });
-  const fleet = new ProcessFleet({ clusterDir: dir, addressPrefix: await freePrefix(), clientPort: 2181, heapMb: 128, java: findJava(), install: findZooKeeper(), startTimeoutMs: 30_000 });
+  const fleet = new ProcessFleet({ clusterDir: dir, addressPrefix: await freeAddressPrefix(2181, 7), clientPort: 2181, heapMb: 128, java: findJava(), install: findZooKeeper(), startTimeoutMs: 30_000 });
   const digest = superDigest('bench');
   const member = (id: ServerId): ConfigMember => memberAt(settings, id, fleet.placementOf(id).host, 'voter');
   const start = (id: ServerId, members: readonly ConfigMember[]): Promise<unknown> =>

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { findJava, findZooKeeper, LocalFleet, ProcessFleet } from '../../lib/adapters/local/index.js';
-import { freeAddressPrefix, trackDir } from '../support/ensemble.js';
+import { freeAddressPrefix } from '../support/addresses.js';
+import { trackDir } from '../support/ensemble.js';
 import { fleetContract } from './fleetContract.js';
 
 fleetContract('local processes', async () => {

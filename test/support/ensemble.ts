@@ -1,5 +1,4 @@
 import { mkdtempSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { findJava, findZooKeeper, ProcessFleet } from '../../lib/adapters/local/index.js';
@@ -7,6 +6,7 @@ import { ZooKeeperSettingsSchema, type ZooKeeperSettings } from '../../lib/confi
 import { memberAt, renderServerFiles, type ConfigMember, type Membership, type ServerId } from '../../lib/core/index.js';
 import type { ProbeResult } from '../../lib/core/index.js';
 import { parseSrvr, probeServer, sendFourLetterWord, superDigest, ZooKeeperEnsembleAdmin, type SrvrAnswer } from '../../lib/zk/index.js';
+import { freeAddressPrefix } from './addresses.js';
 import { killAndWait, killProcessesUnder, processesUnder } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -61,7 +61,6 @@ const trackedDirs = new Set<string>();
 export function trackDir(dir: string): void {
   trackedDirs.add(dir);
 }
-let nextOctet = 20 + (process.pid % 200);
 
 export async function stopAllEnsembles(): Promise<void> {
   await Promise.all([...live].map((e) => e.stop()));
@@ -159,27 +158,6 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
     throw err;
   }
   return ensemble;
-}
-
-/** A `127.x.0` prefix whose first address has nothing listening on the client port. */
-export async function freeAddressPrefix(port: number): Promise<string> {
-  for (let tries = 0; tries < 50; tries++) {
-    nextOctet = nextOctet >= 250 ? 20 : nextOctet + 1;
-    const prefix = `127.${nextOctet}.0`;
-    if (!(await listening(`${prefix}.1`, port))) return prefix;
-  }
-  throw new Error('no free 127.x.0 address prefix for a test ensemble');
-}
-
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.setTimeout(500);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('timeout', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => (socket.destroy(), resolve(false)));
-    socket.connect({ host, port });
-  });
 }
 
 function range(from: number, count: number): number[] {

@@ -6,7 +6,8 @@ import { ClusterSpecSchema, type ClusterSpec } from '../../lib/config/index.js';
 import { tickCluster, type TickResult } from '../../lib/controller/index.js';
 import { voterIds, type EnsembleConfig } from '../../lib/core/index.js';
 import { buildLocalDeps, type LocalDeps } from '../../lib/wiring/index.js';
-import { freeAddressPrefix, trackDir } from './ensemble.js';
+import { freeAddressPrefix } from './addresses.js';
+import { trackDir } from './ensemble.js';
 import { processesUnder } from './processes.js';
 import { waitFor } from './wait.js';
 

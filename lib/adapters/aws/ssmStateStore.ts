@@ -43,6 +43,9 @@ export class StateTooLargeError extends ControllerError {
 }
 
 export class SsmStateStore implements StateStore {
+  /** The connect strings this store last read or wrote, per cluster (only the tick writes them). */
+  private readonly published = new Map<string, { clients: string; readMostly: string }>();
+
   constructor(
     private readonly ssm: SSMClient,
     private readonly prefix = '/zk-autoscaler',
@@ -138,9 +141,11 @@ export class SsmStateStore implements StateStore {
   }
 
   async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
-    const current = await this.readConnectString(cluster);
+    // Read once per container, then remembered: a warm Lambda's steady tick spends no call here.
+    const current = this.published.get(cluster) ?? (await this.readConnectString(cluster));
     if (current?.clients !== strings.clients) await this.put(this.name(cluster, 'connect-string'), strings.clients, true);
     if (current?.readMostly !== strings.readMostly) await this.put(this.name(cluster, 'connect-string-read-mostly'), strings.readMostly, true);
+    this.published.set(cluster, { ...strings });
   }
 
   async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
