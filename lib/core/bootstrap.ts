@@ -64,6 +64,8 @@ export function memberAt(settings: ZooKeeperSettings, serverId: ServerId, host: 
   };
 }
 
+const MAX_NOTIFICATION_INTERVAL_MS = 2000;
+
 export function renderServerFiles(req: BootstrapRequest): ServerFiles {
   const members = membersToBoot(req);
   const s = req.settings;
@@ -88,6 +90,9 @@ export function renderServerFiles(req: BootstrapRequest): ServerFiles {
     `autopurge.purgeInterval=${s.purgeIntervalHours}`,
     // Unknown keys become `zookeeper.`-prefixed system properties: this one lets the super user reconfig.
     `DigestAuthenticationProvider.superDigest=${req.superDigest}`,
+    // A looking server that hears nothing doubles its wait between notifications up to 60 s by
+    // default, so one lost message could keep a restarted server out of the ensemble that long.
+    `fastleader.maxNotificationInterval=${MAX_NOTIFICATION_INTERVAL_MS}`,
     '',
   ].join('\n');
   return { zooCfg, dynamicConfig: renderDynamicConfig(members), myid: `${req.serverId}\n` };

@@ -44,6 +44,29 @@ describe('a real 3-voter ensemble from the bootstrap', () => {
   });
 });
 
+describe('a server left alone', () => {
+  it('waits at most 2 s between election notifications, and rejoins as soon as its peers return', async () => {
+    const ensemble = await startEnsemble({ voters: 3 });
+    const leader = await ensemble.waitForQuorum();
+    const alone = ([1, 2, 3] as ServerId[]).find((id) => id !== leader) as ServerId;
+    const others = ([1, 2, 3] as ServerId[]).filter((id) => id !== alone);
+    await Promise.all(others.map((id) => ensemble.kill(id)));
+    // ZooKeeper's own default doubles the wait up to 60 s: 200, 400, 800, 1600, 3200 ... ms.
+    const waits = await waitFor(
+      `server ${alone} to wait 2000 ms between notifications three times`,
+      () => {
+        const seen = [...ensemble.fleet.logTail(alone, 5000).matchAll(/Notification time out: (\d+)/g)].map((m) => Number(m[1]));
+        return seen.filter((ms) => ms === 2000).length >= 3 ? seen : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    expect(Math.max(...waits)).toBe(2000);
+    await Promise.all(others.map((id) => ensemble.launch(id, { kind: 'initial', members: ensemble.members })));
+    await ensemble.waitForQuorum();
+    await ensemble.stop();
+  }, 60_000);
+});
+
 describe('starting servers', () => {
   it('starts 5 servers in parallel and each answers ruok within the deadline', async () => {
     const started = Date.now();

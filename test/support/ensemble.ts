@@ -117,14 +117,21 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
     admin: (ids) => ZooKeeperEnsembleAdmin.open({ connectString: ensemble.connectString(ids), superPassword: TEST_PASSWORD, timeoutMs: 5000 }),
     leader,
     async waitForQuorum(ids = ensemble.members.map((m) => m.serverId), timeoutMs = START_TIMEOUT_MS) {
-      return waitFor(
-        `a leader among servers ${ids.join(', ')} and all of them serving`,
-        async () => {
-          const answers = await Promise.all(ids.map((id) => srvr(id)));
-          return answers.every((a) => a.serving) ? leader(ids) : undefined;
-        },
-        { timeoutMs },
-      );
+      try {
+        return await waitFor(
+          `a leader among servers ${ids.join(', ')} and all of them serving`,
+          async () => {
+            const answers = await Promise.all(ids.map((id) => srvr(id)));
+            return answers.every((a) => a.serving) ? leader(ids) : undefined;
+          },
+          { timeoutMs },
+        );
+      } catch (err) {
+        // A quorum that does not form is only explained by what each server said and logged.
+        const states = await Promise.all(ids.map((id) => srvr(id).then((a) => `${a.serving ? a.mode : 'not serving'}`, (e: unknown) => String(e))));
+        const logs = ids.map((id, i) => `--- server ${id} (${states[i]}):\n${electionLog(fleet.logTail(id, 2000))}`);
+        throw new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+      }
     },
     async launch(serverId, membership) {
       await fleet.launch(serverId, (p) => {
@@ -158,6 +165,15 @@ export async function startEnsemble(options: EnsembleOptions): Promise<TestEnsem
     throw err;
   }
   return ensemble;
+}
+
+/** A server's log without the lines our own probes cause, which would hide the election. */
+function electionLog(log: string): string {
+  return log
+    .split('\n')
+    .filter((line) => !/Processing \w{4} command/.test(line))
+    .slice(-40)
+    .join('\n');
 }
 
 function range(from: number, count: number): number[] {

@@ -40,7 +40,7 @@ function problemsOf(req: BootstrapRequest): string[] {
 }
 
 describe('renderServerFiles', () => {
-  it('renders zoo.cfg with reconfig on, standalone off, the controller\'s 4lw, its own admin address and the super digest', () => {
+  it('renders zoo.cfg with reconfig on, standalone off, the controller\'s 4lw, its own admin address, the super digest and a bounded election back-off', () => {
     const files = renderServerFiles(request());
     const lines = files.zooCfg.split('\n');
     expect(lines).toEqual(
@@ -54,6 +54,7 @@ describe('renderServerFiles', () => {
         'dataDir=/var/lib/zookeeper',
         'dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic',
         'DigestAuthenticationProvider.superDigest=super:lK75jTNcA+U9vtVEw5vB51mj/w4=',
+        'fastleader.maxNotificationInterval=2000',
       ]),
     );
     // ZooKeeper takes the client address from the server line; a clientPort here would fight it.
