@@ -7,6 +7,22 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
   const voters = voterIds(members);
   const synced = syncedIds(observation.probes);
   const votersSynced = [...voters].filter((id) => synced.has(id)).length;
+  const servers = observation.probes.map((p) => {
+    const h = p.result.status === 'serving' ? p.result.health : undefined;
+    const member = members.find((m) => m.serverId === p.serverId);
+    return {
+      serverId: p.serverId,
+      healthy: thought.detection.verdicts.get(p.serverId)?.status === 'healthy',
+      role: h ? (h.mode === 'follower' && !member ? 'joiner' : h.mode) : p.result.status,
+      avgLatencyMs: h?.latencyMs.avg ?? 0,
+      outstandingRequests: h?.outstandingRequests ?? 0,
+      connections: h?.connections ?? 0,
+      packetsReceived: h?.packetsReceived,
+      zxid: h ? h.zxid.toString(16) : '',
+    };
+  });
+  const healthy = servers.filter((s) => s.healthy);
+  const total = (figure: (s: (typeof servers)[number]) => number): number => healthy.reduce((sum, s) => sum + figure(s), 0);
   return {
     cluster,
     at,
@@ -18,20 +34,12 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
     operationInFlight: thought.state.operation !== undefined,
     failedMembers: [...thought.detection.verdicts.values()].filter((v) => v.status === 'failed').length,
     observerShortfall: Math.max(0, thought.decision.observers.desired - thought.decision.observers.current),
-    servers: observation.probes.map((p) => {
-      const h = p.result.status === 'serving' ? p.result.health : undefined;
-      const member = members.find((m) => m.serverId === p.serverId);
-      return {
-        serverId: p.serverId,
-        healthy: thought.detection.verdicts.get(p.serverId)?.status === 'healthy',
-        role: h ? (h.mode === 'follower' && !member ? 'joiner' : h.mode) : p.result.status,
-        avgLatencyMs: h?.latencyMs.avg ?? 0,
-        outstandingRequests: h?.outstandingRequests ?? 0,
-        connections: h?.connections ?? 0,
-        packetsReceived: h?.packetsReceived ?? 0,
-        zxid: h ? h.zxid.toString(16) : '',
-      };
-    }),
+    load: {
+      connections: total((s) => s.connections),
+      avgLatencyMs: healthy.length ? total((s) => s.avgLatencyMs) / healthy.length : 0,
+      outstandingRequests: total((s) => s.outstandingRequests),
+    },
+    servers,
   };
 }
 

@@ -34,7 +34,7 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
   for (const i of instances) if (i.state !== 'terminated' && !targets.has(i.serverId)) targets.set(i.serverId, i.host);
   const [probes, load, requests] = await Promise.all([
     x.ports.probe.probe([...targets].map(([serverId, host]) => ({ serverId, host }))),
-    hasLoadTargets(x.spec) ? x.load.loadWindow(x.spec.cluster, x.spec.load.windowSeconds, x.now) : Promise.resolve(undefined),
+    hasLoadTargets(x.spec) ? x.load.loadWindow(x.spec.cluster, [...targets.keys()], x.spec.load.windowSeconds, x.now) : Promise.resolve(undefined),
     x.store.readRequests(x.spec.cluster),
   ]);
   const fresh = requests.filter((r) => r.at > x.state.requestsSeenUpTo);

@@ -5,6 +5,7 @@ export * from './version.js';
 export * from './membershipChange.js';
 export * from './health.js';
 export * from './observation.js';
+export * from './loadWindow.js';
 export * from './quorum.js';
 export * from './quorumSafety.js';
 export * from './rng.js';

@@ -111,6 +111,7 @@ export interface TickMetrics {
   readonly failedMembers: number;
   /** Observers the decision wants beyond those there are (load above target, or a size raised). */
   readonly observerShortfall: number;
+  readonly load: EnsembleLoad;
   readonly servers: readonly {
     readonly serverId: ServerId;
     readonly healthy: boolean;
@@ -118,9 +119,18 @@ export interface TickMetrics {
     readonly avgLatencyMs: number;
     readonly outstandingRequests: number;
     readonly connections: number;
-    readonly packetsReceived: number;
+    /** Its packet counter; undefined when it did not answer (a 0 would read as a restart). */
+    readonly packetsReceived: number | undefined;
     readonly zxid: string;
   }[];
+}
+
+/** The ensemble's gauges: totals over the servers judged healthy. */
+export interface EnsembleLoad {
+  readonly connections: number;
+  /** Mean of the servers' average latencies. */
+  readonly avgLatencyMs: number;
+  readonly outstandingRequests: number;
 }
 
 export interface MetricsSink {
@@ -129,5 +139,6 @@ export interface MetricsSink {
 
 /** Read load over a window, from the metrics the ticks published (CloudWatch, or memory). */
 export interface MetricsSource {
-  loadWindow(cluster: string, windowSeconds: number, now: number): Promise<LoadSample | undefined>;
+  /** Request rate from the given servers' counters, gauges of the whole ensemble. */
+  loadWindow(cluster: string, serverIds: readonly ServerId[], windowSeconds: number, now: number): Promise<LoadSample | undefined>;
 }

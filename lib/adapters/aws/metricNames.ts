@@ -14,7 +14,6 @@ export const ENSEMBLE_METRICS = {
   failedMembers: { name: 'FailedMembers', unit: 'Count' },
   observerShortfall: { name: 'ObserverShortfall', unit: 'Count' },
   operationInFlight: { name: 'OperationInFlight', unit: 'Count' },
-  packetsReceived: { name: 'PacketsReceived', unit: 'Count' },
   connections: { name: 'Connections', unit: 'Count' },
   avgLatency: { name: 'AvgLatency', unit: 'Milliseconds' },
   outstandingRequests: { name: 'OutstandingRequests', unit: 'Count' },

@@ -1,8 +1,8 @@
-import type { LoadSample } from '../../core/index.js';
+import { loadSample, type LoadSample, type Point, type ServerId } from '../../core/index.js';
 import type { Log, MetricsSink, MetricsSource, TickMetrics } from '../../ports/index.js';
 
 // Local mode's metrics: each tick's figures go to the structured log and are kept in memory for
-// `status` and for the load window the policies read (request rates from packet counter deltas).
+// `status` and for the load window the policies read.
 
 const KEEP_MS = 6 * 3_600_000;
 
@@ -23,21 +23,13 @@ export class MemoryMetrics implements MetricsSink, MetricsSource {
     return this.history.get(cluster)?.at(-1);
   }
 
-  async loadWindow(cluster: string, windowSeconds: number, now: number): Promise<LoadSample | undefined> {
-    const window = (this.history.get(cluster) ?? []).filter((m) => now - m.at <= windowSeconds * 1000);
-    const first = window[0];
-    const last = window.at(-1);
-    if (!first || !last || last.at === first.at) return undefined;
-    const received = (m: TickMetrics): number => m.servers.reduce((sum, s) => sum + s.packetsReceived, 0);
-    // Packet counters restart with a server: a negative delta means a restart, not negative load.
-    const requests = Math.max(0, received(last) - received(first));
-    const healthy = last.servers.filter((s) => s.healthy);
-    return {
-      windowSeconds: Math.round((last.at - first.at) / 1000),
-      requestsPerSecond: requests / ((last.at - first.at) / 1000),
-      connections: healthy.reduce((sum, s) => sum + s.connections, 0),
-      avgLatencyMs: healthy.length ? healthy.reduce((sum, s) => sum + s.avgLatencyMs, 0) / healthy.length : 0,
-      outstandingRequests: healthy.reduce((sum, s) => sum + s.outstandingRequests, 0),
-    };
+  async loadWindow(cluster: string, serverIds: readonly ServerId[], windowSeconds: number, now: number): Promise<LoadSample | undefined> {
+    const window = (this.history.get(cluster) ?? []).filter((m) => m.at < now && now - m.at <= windowSeconds * 1000);
+    const packets = new Map<ServerId, Point[]>();
+    for (const id of serverIds) {
+      packets.set(id, window.flatMap((m) => m.servers.filter((s) => s.serverId === id && s.packetsReceived !== undefined).map((s) => ({ at: m.at, value: s.packetsReceived ?? 0 }))));
+    }
+    const gauge = (figure: keyof TickMetrics['load']): Point[] => window.map((m) => ({ at: m.at, value: m.load[figure] }));
+    return loadSample({ packets, connections: gauge('connections'), avgLatencyMs: gauge('avgLatencyMs'), outstandingRequests: gauge('outstandingRequests') });
   }
 }
