@@ -34,6 +34,6 @@ export {
   type Operation,
   type OperationStep,
 } from './state.js';
-export { OperatorActionSchema, type OperatorAction } from './operator.js';
+export { mergeRequests, OperatorActionSchema, OperatorRequestsSchema, type OperatorAction, type OperatorRequests } from './operator.js';
 export { alarmHint, AlarmActionEventSchema, AlarmStateChangeEventSchema, parseTickEvent, ScheduleEventSchema, type AlarmHint, type TickEvent } from './events.js';
 export { EnvSchema, type Env } from './env.js';

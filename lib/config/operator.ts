@@ -27,3 +27,18 @@ export const OperatorActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('spec-set'), ...base, spec: z.unknown() }),
 ]);
 export type OperatorAction = z.output<typeof OperatorActionSchema>;
+
+/** Recorded operator requests, as the state stores keep them for the next tick. */
+export const OperatorRequestsSchema = z.array(
+  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: ServerId, reason: z.string(), at: z.number() }),
+);
+export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
+
+/** A tick reads every request; the newest are kept, few enough for a 4 KB SSM parameter. */
+const KEPT_REQUESTS = 20;
+
+/** Both lists' requests (by id), oldest first, the newest kept. */
+export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
+  const byId = new Map([...a, ...b].map((r) => [r.id, r]));
+  return [...byId.values()].sort((x, y) => x.at - y.at).slice(-KEPT_REQUESTS);
+}

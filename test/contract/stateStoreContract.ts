@@ -75,5 +75,12 @@ export function stateStoreContract(name: string, open: () => Promise<StoreUnderT
       expect(password.length).toBeGreaterThan(5);
       expect(await store.readSuperPassword('orders')).toBe(password);
     });
+
+    it('loses no operator request when several operators add one at the same instant', async () => {
+      const { store } = await open();
+      const ids = ['a', 'b', 'c', 'd', 'e'];
+      await Promise.all(ids.map((id, i) => store.addRequest('orders', { id, kind: 'report', serverId: 1 + i, reason: `operator ${id}`, at: 100 + i })));
+      expect((await store.readRequests('orders')).map((r) => r.id)).toEqual(ids);
+    });
   });
 }

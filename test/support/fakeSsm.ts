@@ -31,6 +31,8 @@ export class FakeSsm {
   /** The next N calls of these operations fail with ThrottlingException. */
   readonly throttle = new Map<string, number>();
   readonly writes: string[] = [];
+  /** Runs before each PutParameter is applied: another writer getting in first. */
+  beforePut: ((name: string) => void) | undefined;
 
   constructor() {
     const throttled = (operation: string): void => {
@@ -55,6 +57,7 @@ export class FakeSsm {
     m.on(PutParameterCommand).callsFake((input: PutParameterCommandInput) => {
       throttled('PutParameter');
       const name = input.Name ?? '';
+      this.beforePut?.(name);
       const versions = this.params.get(name) ?? [];
       if (versions.length > 0 && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
       const version = (versions.at(-1)?.version ?? 0) + 1;

@@ -7,6 +7,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
+import { mergeRequests, OperatorRequestsSchema, type OperatorRequests } from '../../config/operator.js';
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
@@ -28,10 +29,8 @@ export const STATE_MAX_BYTES = 4096;
 
 const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
 type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: number };
-const RequestsSchema = z.array(
-  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
-);
-const MAX_REQUESTS = 20;
+/** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
+const ADD_REQUEST_ATTEMPTS = 5;
 
 /** The state would not fit in its parameter: refused before anything is written. */
 export class StateTooLargeError extends ControllerError {
@@ -39,6 +38,15 @@ export class StateTooLargeError extends ControllerError {
   constructor(cluster: string, bytes: number) {
     super(`state of ${cluster} is ${bytes} bytes, more than the ${STATE_MAX_BYTES} an SSM standard parameter holds: nothing written`, { cluster, bytes, limit: STATE_MAX_BYTES });
     this.name = 'StateTooLargeError';
+  }
+}
+
+/** Other writers kept overtaking this one: the request is not recorded, and the caller is told. */
+export class RequestNotRecordedError extends ControllerError {
+  readonly kind = 'transient';
+  constructor(cluster: string, parameter: string, attempts: number) {
+    super(`request for ${cluster} not recorded: ${parameter} changed under each of ${attempts} attempts; try again`, { cluster, parameter, attempts });
+    this.name = 'RequestNotRecordedError';
   }
 }
 
@@ -131,13 +139,29 @@ export class SsmStateStore implements StateStore {
   async readRequests(cluster: string): Promise<OperatorRequest[]> {
     const name = this.name(cluster, 'requests');
     const p = await this.get(name);
-    return p ? parseOrThrow(RequestsSchema, parseJsonText(p.value, `parameter ${name}`), `requests parameter ${name}`) : [];
+    return p ? requestsIn(name, p.value) : [];
   }
 
-  /** Read-modify-write: two operators adding at the same instant may lose one (documented). */
+  /**
+   * Read-modify-write without a lost update, although SSM has no conditional write: the version
+   * PutParameter returns tells whether anyone wrote between our read and our write; if so, what
+   * they wrote (from the history) is merged back in and written again.
+   */
   async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
-    const requests = await this.readRequests(cluster);
-    await this.put(this.name(cluster, 'requests'), JSON.stringify([...requests, request].slice(-MAX_REQUESTS)), true);
+    const name = this.name(cluster, 'requests');
+    let ours: OperatorRequests = [request];
+    for (let attempt = 0; attempt < ADD_REQUEST_ATTEMPTS; attempt++) {
+      const latest = await this.get(name);
+      const read = latest ? requestsIn(name, latest.value) : [];
+      const readVersion = latest?.version ?? 0;
+      const written = await this.put(name, JSON.stringify(mergeRequests(read, ours)), true);
+      if (written === readVersion + 1) return;
+      for (const h of await this.history(name)) {
+        const version = h.Version ?? 0;
+        if (version > readVersion && version < written) ours = mergeRequests(ours, requestsIn(name, h.Value ?? ''));
+      }
+    }
+    throw new RequestNotRecordedError(cluster, name, ADD_REQUEST_ATTEMPTS);
   }
 
   async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
@@ -167,6 +191,15 @@ export class SsmStateStore implements StateStore {
     if (!top) return undefined;
     const record = { ...parseOrThrow(LeaseRecordSchema, parseJsonText(top.value, `parameter ${name}`), `lease parameter ${name}`), version: top.version };
     if (record.basedOn + 1 === record.version || record.version === 1) return record;
+    for (const h of (await this.history(name)).sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))) {
+      const r = LeaseRecordSchema.safeParse(safeJson(h.Value ?? ''));
+      if (r.success && (r.data.basedOn + 1 === h.Version || h.Version === 1)) return { ...r.data, version: h.Version ?? 0 };
+    }
+    return undefined;
+  }
+
+  /** Every version SSM still keeps of a parameter (the last 100). */
+  private async history(name: string): Promise<ParameterHistory[]> {
     const history: ParameterHistory[] = [];
     let token: string | undefined;
     do {
@@ -174,11 +207,7 @@ export class SsmStateStore implements StateStore {
       history.push(...(page.Parameters ?? []));
       token = page.NextToken;
     } while (token);
-    for (const h of history.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))) {
-      const r = LeaseRecordSchema.safeParse(safeJson(h.Value ?? ''));
-      if (r.success && (r.data.basedOn + 1 === h.Version || h.Version === 1)) return { ...r.data, version: h.Version ?? 0 };
-    }
-    return undefined;
+    return history;
   }
 
   private async get(name: string, decrypt = false): Promise<{ value: string; version: number } | undefined> {
@@ -222,4 +251,8 @@ function safeJson(text: string): unknown {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function requestsIn(name: string, text: string): OperatorRequests {
+  return parseOrThrow(OperatorRequestsSchema, parseJsonText(text, `parameter ${name}`), `requests parameter ${name}`);
 }

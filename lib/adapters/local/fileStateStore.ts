@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { mergeRequests, OperatorRequestsSchema } from '../../config/operator.js';
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
@@ -14,14 +15,10 @@ import type { Lease, OperatorRequest, StateStore, StoredState } from '../../port
 // does not block the next one.
 
 const LeaseSchema = z.object({ holder: z.string(), token: z.number().int().min(0), expiresAt: z.number() });
-const RequestsSchema = z.array(
-  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
-);
 const ConnectStringSchema = z.object({ clients: z.string(), readMostly: z.string() });
 
 /** A mutex left by a process that died while holding it is broken after this long. */
 const STALE_MUTEX_MS = 5000;
-const MAX_REQUESTS = 50;
 const MUTEX_ATTEMPTS = 200;
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
@@ -93,14 +90,14 @@ export class FileStateStore implements StateStore {
 
   async readRequests(cluster: string): Promise<OperatorRequest[]> {
     const path = this.path(cluster, 'requests.json');
-    return existsSync(path) ? parseOrThrow(RequestsSchema, readJson(path), `requests file ${path}`) : [];
+    return existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];
   }
 
   async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
     this.underMutex(cluster, () => {
       const path = this.path(cluster, 'requests.json');
-      const requests = existsSync(path) ? parseOrThrow(RequestsSchema, readJson(path), `requests file ${path}`) : [];
-      writeAtomically(path, JSON.stringify([...requests, request].slice(-MAX_REQUESTS)));
+      const requests = existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];
+      writeAtomically(path, JSON.stringify(mergeRequests(requests, [request])));
     });
   }
 

@@ -1,6 +1,6 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
+import { RequestNotRecordedError, SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
 import { runTick, tickCluster } from '../../../lib/controller/index.js';
 import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
@@ -54,6 +54,22 @@ describe('SsmStateStore', () => {
     await store.writeState('orders', initialState('orders'), a);
     expect(await store.acquireLease('orders', 'c', 60_000, now)).toBeUndefined();
     expect((await store.readState('orders'))?.state.cluster).toBe('orders');
+  });
+
+  it('puts back a request another operator wrote between its read and its write, and says so when it cannot get in', async () => {
+    const { ssm, store } = setup();
+    const name = '/zk-autoscaler/orders/requests';
+    const theirs = { id: 'theirs', kind: 'replace' as const, serverId: 2, reason: 'disk', at: 1 };
+    ssm.beforePut = (n) => {
+      ssm.beforePut = undefined;
+      if (n === name) ssm.set(n, JSON.stringify([theirs]));
+    };
+    await store.addRequest('orders', { id: 'ours', kind: 'report', serverId: 3, reason: 'slow', at: 2 });
+    expect((await store.readRequests('orders')).map((r) => r.id)).toEqual(['theirs', 'ours']);
+
+    let n = 0;
+    ssm.beforePut = (p) => ssm.set(p, JSON.stringify([{ ...theirs, id: `rival-${n++}` }]));
+    await expect(store.addRequest('orders', { id: 'late', kind: 'report', serverId: 3, reason: 'slow', at: 3 })).rejects.toThrow(RequestNotRecordedError);
   });
 
   it('publishes the connect strings only when they change', async () => {
