@@ -30,7 +30,7 @@ export type OperatorAction = z.output<typeof OperatorActionSchema>;
 
 /** Recorded operator requests, as the state stores keep them for the next tick. */
 export const OperatorRequestsSchema = z.array(
-  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: ServerId, reason: z.string(), at: z.number() }),
+  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
 );
 export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 
