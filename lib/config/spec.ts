@@ -70,6 +70,9 @@ export const DetectionSchema = z
     suspectAfterMisses: z.number().int().min(1).max(100).default(2),
     /** Consecutive missed probes before a member has failed (n). */
     failAfterMisses: z.number().int().min(1).max(100).default(3),
+    /** ...and missing (or slow, below) for at least this long: alarm and manual ticks can come seconds
+     * apart, and an election or a rejoin takes a server away for a few seconds with nothing wrong. */
+    failAfterSeconds: z.number().int().min(0).max(3600).default(15),
     /** A member is slow when its latency or outstanding requests are this many times the ensemble's median... */
     slowFactor: z.number().min(1.5).max(1000).default(5),
     /** ...and above these floors (a 2 ms server beside 0.1 ms ones is not slow)... */

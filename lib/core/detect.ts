@@ -66,6 +66,7 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
     const miss = missOf(probe.result, quorumServing);
     const misses = miss ? (before?.misses ?? 0) + 1 : 0;
     const missingSince = miss ? (before?.missingSince ?? now) : undefined;
+    const missingLongEnough = missingSince !== undefined && now - missingSince >= d.failAfterSeconds * 1000;
     const slow = probe.result.status === 'serving' ? slowness(probe, medians, spec) : undefined;
     const slowTicks = slow ? (before?.slowTicks ?? 0) + 1 : 0;
     const slowSince = slow ? (before?.slowSince ?? now) : undefined;
@@ -84,15 +85,15 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
     let verdict: Verdict;
     if (instance && ['stopped', 'terminated', 'impaired'].includes(instance.state)) {
       verdict = { serverId: probe.serverId, status: 'failed', reason: 'instance-gone', evidence: `instance ${instance.instanceId} is ${instance.state}`, since: missingSince ?? now };
-    } else if (misses >= d.failAfterMisses) {
+    } else if (misses >= d.failAfterMisses && missingLongEnough) {
       verdict = {
         serverId: probe.serverId,
         status: 'failed',
         reason: probe.result.status === 'not-serving' ? 'not-serving' : 'missed-probes',
-        evidence: `missed ${misses} probes in a row (failed at ${d.failAfterMisses}); last: ${miss}`,
+        evidence: `missed ${misses} probes in a row over ${missingFor(missingSince, now)} (failed at ${d.failAfterMisses} and ${d.failAfterSeconds} s); last: ${miss}`,
         since: missingSince ?? now,
       };
-    } else if (reported && misses >= d.suspectAfterMisses) {
+    } else if (reported && misses >= d.suspectAfterMisses && missingLongEnough) {
       verdict = {
         serverId: probe.serverId,
         status: 'failed',
@@ -100,14 +101,14 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
         evidence: `reported "${reported.reason}" and corroborated by ${misses} missed probes (suspect at ${d.suspectAfterMisses})`,
         since: reported.at,
       };
-    } else if (slowTicks >= d.slowForTicks && slow) {
+    } else if (slowTicks >= d.slowForTicks && slow && slowSince !== undefined && now - slowSince >= d.failAfterSeconds * 1000) {
       verdict = { serverId: probe.serverId, status: 'failed', reason: 'slow', evidence: `${slow} for ${slowTicks} ticks (failed at ${d.slowForTicks})`, since: slowSince ?? now };
     } else if (misses >= d.suspectAfterMisses) {
       verdict = {
         serverId: probe.serverId,
         status: 'suspect',
         reason: 'missed-probes',
-        evidence: `missed ${misses} probes in a row (suspect at ${d.suspectAfterMisses}, failed at ${d.failAfterMisses}); last: ${miss}`,
+        evidence: `missed ${misses} probes in a row over ${missingFor(missingSince, now)} (suspect at ${d.suspectAfterMisses}, failed at ${d.failAfterMisses} and ${d.failAfterSeconds} s); last: ${miss}`,
         since: missingSince ?? now,
       };
     } else if (slow || reported || misses > 0) {
@@ -192,4 +193,8 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function missingFor(since: number | undefined, now: number): string {
+  return `${Math.round((now - (since ?? now)) / 1000)} s`;
 }

@@ -26,9 +26,24 @@ describe('detect', () => {
       serverId: 2,
       status: 'failed',
       reason: 'missed-probes',
-      evidence: 'missed 3 probes in a row (failed at 3); last: no answer (refused)',
+      evidence: 'missed 3 probes in a row over 120 s (failed at 3 and 15 s); last: no answer (refused)',
       since: T0,
     });
+  });
+
+  it('fails a member only once it has also been missing for failAfterSeconds, however close together the ticks come', () => {
+    const missing = observe(spec, { down: [2] });
+    let state = stateFor(spec, missing);
+    const statuses: string[] = [];
+    // Alarm and manual ticks can come a second apart: 15 ticks over 14 s are still a blip.
+    for (let i = 0; i <= 16; i++) {
+      const d = detect(spec, state, missing, T0 + i * 1000);
+      state = { ...state, health: d.health, leader: d.leader, reports: d.pendingReports };
+      statuses.push(d.verdicts.get(2)?.status ?? '?');
+    }
+    expect(statuses.slice(0, 15)).toEqual(Array.from({ length: 15 }, () => 'suspect'));
+    expect(statuses.slice(15)).toEqual(['failed', 'failed']);
+    expect(detect(spec, state, missing, T0 + 17_000).verdicts.get(2)?.evidence).toBe('missed 18 probes in a row over 17 s (failed at 3 and 15 s); last: no answer (refused)');
   });
 
   it('forgives a miss as soon as the member answers again', () => {
@@ -55,11 +70,14 @@ describe('detect', () => {
     expect(d.reports).toEqual([{ kind: 'no-quorum', status: 'cluster', evidence: '0 of 3 voters serving', since: T0 }]);
   });
 
-  it('fails a member whose latency stays far above the ensemble median for w ticks', () => {
+  it('fails a member whose latency stays far above the ensemble median for w ticks spanning failAfterSeconds', () => {
     const slow: Observation = { ...observe(spec), probes: [serving(1, 'leader'), serving(2, 'follower'), serving(3, 'follower', { latencyMs: { min: 1, avg: 400, max: 900 } })] };
     const results = run(Array.from({ length: 5 }, () => slow), stateFor(spec, slow));
     expect(results.map((r) => r.verdicts.get(3)?.status)).toEqual(['suspect', 'suspect', 'suspect', 'suspect', 'failed']);
     expect(results[4]?.verdicts.get(3)?.evidence).toBe('avg latency 400 ms > 5 x ensemble median 1 ms for 5 ticks (failed at 5)');
+    // Five ticks a second apart are not five minutes: still only suspect.
+    const fast = run(Array.from({ length: 5 }, () => slow), stateFor(spec, slow), 1000);
+    expect(fast.map((r) => r.verdicts.get(3)?.status)).toEqual(['suspect', 'suspect', 'suspect', 'suspect', 'suspect']);
   });
 
   it('needs probes to corroborate a failure report before it counts', () => {

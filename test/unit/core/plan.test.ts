@@ -26,7 +26,7 @@ describe('plan: the next safe step', () => {
     const state = stateFor(spec, observed, { health: [failedHealth(2)] });
     const thought = think(spec, state, observed, T0);
     expect(thought.step).toMatchObject({ kind: 'launch', serverId: 4, role: 'voter', operationId: 'replace-4' });
-    expect(thought.step.why).toMatch(/^replace voter 2: missed 6 probes in a row \(failed at 3\); last: no answer \(refused\): launch server 4 in /);
+    expect(thought.step.why).toMatch(/^replace voter 2: missed 6 probes in a row over 60 s \(failed at 3 and 15 s\); last: no answer \(refused\): launch server 4 in /);
     expect(thought.state.operation).toMatchObject({ kind: 'replace', serverId: 4, replaces: 2, step: 'launching' });
     expect(thought.state.nextServerId).toBe(5);
   });
