@@ -98,17 +98,17 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
   const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
-  const { zone, cursor } = placeZone(ctx, state, r.role);
+  const { zone, cursor, note } = placeZone(ctx, state, r.role);
   const operation: Operation = { kind: 'replace', id: `replace-${id}`, serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
-  return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone} to swap in`);
+  return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone}${note} to swap in`);
 }
 
 function add(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
   const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
-  const { zone, cursor } = placeZone(ctx, state, role);
+  const { zone, cursor, note } = placeZone(ctx, state, role);
   const operation: Operation = { kind: 'add', id: `add-${id}`, serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
-  return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone} as a ${role}-to-be`);
+  return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone}${note} as a ${role}-to-be`);
 }
 
 function remove(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
@@ -160,11 +160,11 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
   // The joiner is not in the config yet.
   if (!instance || !joinerAlive) {
     if (op.step === 'launching' && !stuck('launching')) return launch(state, op, `${op.why}: launch server ${op.serverId} in ${op.zone}`);
-    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`);
+    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`, true);
   }
   const joiner = ctx.observed.probes.find((p) => p.serverId === op.serverId);
   if (!synced.has(op.serverId)) {
-    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`);
+    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`, true);
     const status = joiner ? joiner.result.status : 'not probed';
     const reason = op.step === 'launching' ? 'joiner-starting' : 'joiner-syncing';
     return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
@@ -185,11 +185,18 @@ function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | '
   return { step: { kind: 'launch', serverId: op.serverId, role: op.role, zone: op.zone, operationId: op.id, why }, state };
 }
 
-/** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. */
-function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string): Plan {
+/** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. A
+ * joiner that did not start or sync may say more about its zone (an outage, no capacity) than about
+ * itself, so the next servers go elsewhere for a while. */
+function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, zoneAtFault = false): Plan {
   const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
-  const advanced = advance(ctx, { ...state, operation: removal }, removal);
-  return advanced ?? next(ctx, withoutOperation({ ...state, operation: removal })); // nothing left to stop
+  const avoided =
+    zoneAtFault && op.kind !== 'remove'
+      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}`.slice(0, 200) }].slice(-10)
+      : state.zonesAvoided;
+  const rolledBack = { ...state, operation: removal, zonesAvoided: avoided };
+  const advanced = advance(ctx, rolledBack, removal);
+  return advanced ?? next(ctx, withoutOperation(rolledBack)); // nothing left to stop
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
@@ -229,9 +236,13 @@ function exhausted(state: ControllerState): Plan {
   return { step: { kind: 'wait', blockedBy: 'server-ids-exhausted', why: `every server id up to ${MAX_SERVER_ID} has been used; ids are never reused (ZooKeeper session ids are id << 56)` }, state };
 }
 
+/** A zone where a new server did not start or sync is skipped for this long (outages outlast the
+ * operation timeout that found them). */
+const ZONE_AVOIDED_MS = 30 * 60_000;
+
 /** Zone spread first (the zones with the fewest members of this role), then the placement strategy. */
-function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: string; cursor: number } {
-  if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor };
+function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: string; cursor: number; note: string } {
+  if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor, note: '' };
   const members = ctx.config.members.filter((m) => m.role === role);
   const zoneOf = (id: ServerId): string | undefined => state.members.find((r) => r.serverId === id)?.zone;
   const counts = new Map(ctx.spec.zones.map((z) => [z.name, 0]));
@@ -239,10 +250,15 @@ function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: st
     const zone = zoneOf(m.serverId);
     if (zone !== undefined && counts.has(zone)) counts.set(zone, (counts.get(zone) ?? 0) + 1);
   }
+  // A zone avoided after a failed launch is skipped while another zone is left.
+  const avoided = state.zonesAvoided.filter((z) => z.until > ctx.now && counts.has(z.zone));
+  const skipped = avoided.length < counts.size ? avoided : [];
+  for (const z of skipped) counts.delete(z.zone);
   const fewest = Math.min(...counts.values());
   const candidates: Candidate[] = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zoneLoad(ctx, state, zone));
   const pick = STRATEGIES[ctx.spec.strategies.placement].pick(candidates, { purpose: 'place', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
-  return { zone: pick.chosen.key, cursor: pick.cursor };
+  const note = skipped.map((z) => ` (zone ${z.zone} skipped for another ${Math.ceil((z.until - ctx.now) / 60_000)} min: ${z.why})`).join('');
+  return { zone: pick.chosen.key, cursor: pick.cursor, note };
 }
 
 /** Unhealthy first; then the leader never, while another will do; then the zone with the most of

@@ -70,6 +70,24 @@ describe('plan: the next safe step', () => {
     expect(late.state.operation).toMatchObject({ kind: 'remove', serverId: 4 });
   });
 
+  it('sends the next servers to another zone for 30 min once a joiner there did not start in time, and says why', () => {
+    const bigger = testSpec({ voters: { desired: 5 } });
+    const observed: Observation = { ...observe(bigger), instances: [instance(1, 'running', 'a'), instance(2, 'running', 'b'), instance(3, 'running', 'c')] };
+    const op = { kind: 'add' as const, id: 'add-4', serverId: 4, role: 'voter' as const, zone: 'a', startedAt: T0, step: 'launching' as const, stepSince: T0, why: 'voters 3 -> 5' };
+    const late = think(bigger, stateFor(bigger, observed, { operation: op, nextServerId: 5 }), observed, T0 + 601_000);
+    expect(late.state.zonesAvoided).toEqual([{ zone: 'a', until: T0 + 601_000 + 30 * 60_000, why: 'server 4: it did not start in time' }]);
+    expect(late.step).toMatchObject({ kind: 'launch', serverId: 5 });
+    expect(late.step.kind === 'launch' && late.step.zone).not.toBe('a');
+    expect(late.step.why).toMatch(/launch server 5 in [bc] \(zone a skipped for another 30 min: server 4: it did not start in time\) as a voter-to-be$/);
+
+    // Once the 30 min are over, zone a is a candidate again; while every zone is avoided, none is skipped.
+    const later = { ...late.state, operation: undefined, nextServerId: 6 };
+    expect(think(bigger, later, observed, T0 + 601_000 + 31 * 60_000).step.why).not.toMatch(/skipped/);
+    const allAvoided = { ...later, zonesAvoided: ['a', 'b', 'c'].map((zone) => ({ zone, until: T0 + 3_600_000, why: 'outage' })) };
+    expect(think(bigger, allAvoided, observed, T0 + 700_000).step).toMatchObject({ kind: 'launch', serverId: 6 });
+    expect(think(bigger, allAvoided, observed, T0 + 700_000).step.why).not.toMatch(/skipped/);
+  });
+
   it('grows voters one at a time, each a synced non-voting follower before one reconfig adds it', () => {
     const five = testSpec({ voters: { desired: 5 } });
     const observed = observe(five);
