@@ -61,10 +61,11 @@ export const ControllerStateSchema = z.object({
    * and the most it asked for meanwhile. */
   scaleInHold: z.object({ since: TimeMs, highest: z.number().int().min(0) }).optional(),
   roundRobinCursor: z.number().int().min(0).default(0),
-  /** Zones where a new server did not start or sync in time: placement skips them until `until`. */
+  /** Zones where a new server did not start or sync in time: placement skips them until `until`.
+   * Short, since the state must fit a 4 KB SSM parameter. */
   zonesAvoided: z
-    .array(z.object({ zone: z.string().min(1).max(64), until: TimeMs, why: z.string().max(200) }))
-    .max(10)
+    .array(z.object({ zone: z.string().min(1).max(64), until: TimeMs, why: z.string().max(80) }))
+    .max(5)
     .default([]),
   leader: z
     .object({ serverId: ServerIdSchema.optional(), changes: z.array(TimeMs).max(100).default([]) })

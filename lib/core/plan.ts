@@ -192,7 +192,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
   const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
   const avoided =
     zoneAtFault && op.kind !== 'remove'
-      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}`.slice(0, 200) }].slice(-10)
+      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}`.slice(0, 80) }].slice(-5)
       : state.zonesAvoided;
   const rolledBack = { ...state, operation: removal, zonesAvoided: avoided };
   const advanced = advance(ctx, rolledBack, removal);
