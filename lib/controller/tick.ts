@@ -15,7 +15,7 @@ import {
   type Thought,
 } from '../core/index.js';
 import { toControllerError, type ControllerError } from '../errors.js';
-import type { Ensemble, EnsembleSession, Fleet, Log, MetricsSink, MetricsSource, Probe, StateStore } from '../ports/index.js';
+import type { Ensemble, EnsembleSession, Fleet, Log, MetricsSink, MetricsSource, Probe, StateStore, TickMetrics } from '../ports/index.js';
 import { observe } from './observe.js';
 import { tickMetrics } from './metrics.js';
 
@@ -120,9 +120,10 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
     deps.recorder?.({ cluster, now, spec, state: observed.state, observation: observed.observation, step: thought.step });
     const common = { step: thought.step, reports: thought.detection.reports, thought, observation: observed.observation };
 
-    await deps.metrics.publish(tickMetrics(cluster, now, observed.observation, thought)).catch((err: unknown) => log.warn('metrics not published', { error: toControllerError(err) }));
+    const metrics = tickMetrics(cluster, now, observed.observation, thought);
+    await deps.metrics.publish(metrics).catch((err: unknown) => log.warn('metrics not published', { error: toControllerError(err) }));
     for (const report of thought.detection.reports) log.warn('failure report', { ...report });
-    log.info(thought.step.why, { step: thought.step.kind, ...decisionFields(observed.observation, thought) });
+    log.info(thought.step.why, { step: thought.step.kind, ...decisionFields(observed.observation, thought, metrics) });
 
     if (options.dryRun) return result('planned', thought.step.why, common);
     if (observed.observation.config.readable) {
@@ -199,15 +200,12 @@ async function execute(step: Step, x: Execution): Promise<void> {
   }
 }
 
-function decisionFields(observation: Observation, thought: Thought): Record<string, unknown> {
-  const config = observation.config.readable ? observation.config.config : undefined;
-  const synced = syncedIds(observation.probes);
-  const voters = config ? voterIds(config.members) : new Set<number>();
+function decisionFields(observation: Observation, thought: Thought, metrics: TickMetrics): Record<string, unknown> {
   return {
-    voters: voters.size,
-    votersSynced: [...voters].filter((id) => synced.has(id)).length,
-    observers: config ? config.members.length - voters.size : 0,
-    ...(config ? { configVersion: hexVersion(config.version) } : {}),
+    voters: metrics.voters,
+    votersSynced: metrics.votersSynced,
+    observers: metrics.observers,
+    ...(observation.config.readable ? { configVersion: hexVersion(observation.config.config.version) } : {}),
     desiredVoters: thought.decision.voters.desired,
     desiredObservers: thought.decision.observers.desired,
     ...(thought.state.operation ? { operation: thought.state.operation.id, operationStep: thought.state.operation.step } : {}),

@@ -14,9 +14,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 // SSM Parameter Store's semantics behind an SDK mock, for the AWS adapter's contract and command
-// tests: versions counting up from 1 on every write, create-if-absent (Overwrite=false), not-found,
-// paginated reads that may return fewer than MaxResults, 100 versions of history, and throttling on
-// demand.
+// tests: versions counting up from 1 on every write, create-if-absent (Overwrite=false), a type
+// required to create, not-found, paginated reads that may return fewer than MaxResults, 100
+// versions of history, and throttling on demand.
 
 interface Version {
   readonly value: string;
@@ -60,6 +60,9 @@ export class FakeSsm {
       this.beforePut?.(name);
       const versions = this.params.get(name) ?? [];
       if (versions.length > 0 && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
+      if (versions.length === 0 && !input.Type) {
+        throw Object.assign(new Error('A parameter type is required when you create a parameter.'), { name: 'ValidationException', $metadata: {} });
+      }
       const version = (versions.at(-1)?.version ?? 0) + 1;
       versions.push({ value: input.Value ?? '', version, type: input.Type ?? versions.at(-1)?.type ?? 'String' });
       this.params.set(name, versions.slice(-100));

@@ -63,13 +63,14 @@ export class SsmStateStore implements StateStore {
 
   async listClusters(): Promise<string[]> {
     const clusters: string[] = [];
+    const specName = new RegExp(`^${escape(this.prefix)}/([a-z0-9-]+)/spec$`);
     let token: string | undefined;
     do {
       const page = await this.call('GetParametersByPath', this.prefix, () =>
         this.ssm.send(new GetParametersByPathCommand({ Path: this.prefix, Recursive: true, MaxResults: 10, NextToken: token })),
       );
       for (const p of page.Parameters ?? []) {
-        const match = new RegExp(`^${escape(this.prefix)}/([a-z0-9-]+)/spec$`).exec(p.Name ?? '');
+        const match = specName.exec(p.Name ?? '');
         if (match?.[1]) clusters.push(match[1]);
       }
       token = page.NextToken;
@@ -220,11 +221,10 @@ export class SsmStateStore implements StateStore {
     }
   }
 
-  /** Writes a String parameter; returns the version SSM gave it. */
+  /** Writes a String parameter; returns the version SSM gave it. The type is always sent: SSM
+   * requires it when the write creates the parameter, which any first write may do. */
   private async put(name: string, value: string, overwrite: boolean): Promise<number> {
-    const out = await this.call('PutParameter', name, () =>
-      this.ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: overwrite, ...(overwrite ? {} : { Type: 'String' }) })),
-    );
+    const out = await this.call('PutParameter', name, () => this.ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: overwrite, Type: 'String' })));
     return out.Version ?? 0;
   }
 

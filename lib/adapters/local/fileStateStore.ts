@@ -89,16 +89,11 @@ export class FileStateStore implements StateStore {
   }
 
   async readRequests(cluster: string): Promise<OperatorRequest[]> {
-    const path = this.path(cluster, 'requests.json');
-    return existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];
+    return this.requests(cluster);
   }
 
   async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
-    this.underMutex(cluster, () => {
-      const path = this.path(cluster, 'requests.json');
-      const requests = existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];
-      writeAtomically(path, JSON.stringify(mergeRequests(requests, [request])));
-    });
+    this.underMutex(cluster, () => writeAtomically(this.path(cluster, 'requests.json'), JSON.stringify(mergeRequests(this.requests(cluster), [request]))));
   }
 
   async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
@@ -119,6 +114,11 @@ export class FileStateStore implements StateStore {
       writeFileSync(path, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' });
     }
     return readFileSync(path, 'utf8').trim();
+  }
+
+  private requests(cluster: string): OperatorRequest[] {
+    const path = this.path(cluster, 'requests.json');
+    return existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];
   }
 
   private currentLease(cluster: string): z.output<typeof LeaseSchema> | undefined {
