@@ -30,7 +30,9 @@ export async function measureCost(): Promise<Cost> {
   await store.writeState('orders', { ...initialState('orders', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: 0 })), leader: { serverId: 1, changes: [] } }, lease);
   await store.releaseLease(lease);
   const model = new ModelFleet(spec, [1, 2, 3]);
-  const deps = modelDeps(store, new Map([['orders', model]]));
+  const modelled = modelDeps(store, new Map([['orders', model]]));
+  // As the AWS wiring does: each tick's ports need the cluster's super password.
+  const deps = { ...modelled, portsFor: async (cluster: string, s: typeof spec) => (await store.readSuperPassword(cluster), modelled.portsFor(cluster, s)) };
   const ssmCalls = (): Record<string, number> => ({
     'ssm:GetParameter': ssm.mock.commandCalls(GetParameterCommand).length,
     'ssm:GetParametersByPath': ssm.mock.commandCalls(GetParametersByPathCommand).length,

@@ -29,6 +29,10 @@ export const STATE_MAX_BYTES = 4096;
 
 const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
 type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: number };
+/** Every tick needs the super password; it changes only with a rotation, which re-renders every
+ * server anyway: a warm container re-reads it (one decryption) this often, not every tick. */
+const PASSWORD_KEPT_MS = 15 * 60_000;
+
 /** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
 const ADD_REQUEST_ATTEMPTS = 5;
 
@@ -53,6 +57,8 @@ export class RequestNotRecordedError extends ControllerError {
 export class SsmStateStore implements StateStore {
   /** The connect strings this store last read or wrote, per cluster (only the tick writes them). */
   private readonly published = new Map<string, { clients: string; readMostly: string }>();
+  /** Super passwords read (and decrypted) at most once per PASSWORD_KEPT_MS per container. */
+  private readonly passwords = new Map<string, { value: string; readAt: number }>();
 
   constructor(
     private readonly ssm: SSMClient,
@@ -179,9 +185,12 @@ export class SsmStateStore implements StateStore {
   }
 
   async readSuperPassword(cluster: string): Promise<string> {
+    const kept = this.passwords.get(cluster);
+    if (kept && this.clock() - kept.readAt < PASSWORD_KEPT_MS) return kept.value;
     const name = this.name(cluster, 'super-password');
     const p = await this.get(name, true);
     if (!p) throw new NotFoundError(`super password (SecureString parameter ${name}; create it with aws ssm put-parameter --type SecureString)`, { cluster, parameter: name });
+    this.passwords.set(cluster, { value: p.value, readAt: this.clock() });
     return p.value;
   }
 
