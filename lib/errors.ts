@@ -1,8 +1,10 @@
 // Every error the controller raises. Its `kind` steers the tick: `transient` waits for the next
 // tick, `conflict` stops this cluster quietly, `unsafe` reports and alarms without destroying
-// anything, `invalid-input` alarms. Context is JSON-safe so it can go straight into a log line.
+// anything, `invalid-input` alarms, `access` (AWS refused our credentials or permissions: waiting
+// will not fix it) fails the tick loudly and alarms. Context is JSON-safe so it can go straight
+// into a log line.
 
-export type ErrorKind = 'transient' | 'conflict' | 'unsafe' | 'invalid-input';
+export type ErrorKind = 'transient' | 'conflict' | 'unsafe' | 'invalid-input' | 'access';
 export type ErrorContext = Record<string, string | number | boolean>;
 
 export abstract class ControllerError extends Error {

@@ -18,8 +18,27 @@ export interface AwsClients {
   readonly cloudWatch: CloudWatchClient;
 }
 
+// Every AWS call gives up well inside the tick's budget (the function's 120 s timeout, spent on a
+// handful of calls one after another): without these the SDK waits on a hung connection until
+// Lambda kills the tick, and the lease it holds blocks the next ones. AWS APIs answer in well under
+// a second (RunInstances in a few); a retried RunInstances reuses its ClientToken, so giving up
+// early never launches twice.
+
+/** Connecting (TCP and TLS) to the regional or VPC endpoint; milliseconds when the path works. */
+export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
+/** One attempt, from sending the request to the last byte of the answer. */
+export const AWS_REQUEST_TIMEOUT_MS = 4_000;
+/** Attempts per call, the first included: a hung call gives up after about 2 x 4 s. Throttling
+ * gets more, from withThrottlingRetry around each call. */
+export const AWS_MAX_ATTEMPTS = 2;
+
 export function awsClients(): AwsClients {
-  return { ssm: new SSMClient({}), ec2: new EC2Client({}), cloudWatch: new CloudWatchClient({}) };
+  const config = {
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.
+    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+  };
+  return { ssm: new SSMClient(config), ec2: new EC2Client(config), cloudWatch: new CloudWatchClient(config) };
 }
 
 export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {

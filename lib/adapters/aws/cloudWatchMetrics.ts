@@ -2,7 +2,7 @@ import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } fro
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadSample, type LoadSample, type Point, type ServerId } from '../../core/index.js';
 import type { MetricsSink, MetricsSource, TickMetrics } from '../../ports/index.js';
-import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import { awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 import { ENSEMBLE_METRICS, NAMESPACE, SERVER_METRICS } from './metricNames.js';
 
 // Metrics on AWS. Published as EMF log lines through Powertools (no API call, no VPC endpoint:
@@ -83,7 +83,7 @@ export class CloudWatchLoadSource implements MetricsSource {
         this.cloudWatch.send(new GetMetricDataCommand({ StartTime: new Date(now - windowSeconds * 1000), EndTime: new Date(now), ScanBy: 'TimestampAscending', MetricDataQueries: queries })),
       );
     } catch (err) {
-      throw new AwsCallError('cloudwatch', 'GetMetricData', cluster, errorCode(err), { cause: err });
+      throw awsCallError('cloudwatch', 'GetMetricData', cluster, err);
     }
     const series = (id: string): Point[] => {
       const r = out.MetricDataResults?.find((x) => x.Id === id);

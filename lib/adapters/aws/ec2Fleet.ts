@@ -14,7 +14,7 @@ import type { Instance, InstanceState, ServerId } from '../../core/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { Fleet, LaunchRequest, Log } from '../../ports/index.js';
 import { superDigest } from '../../zk/auth.js';
-import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
 
 // The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
@@ -178,8 +178,7 @@ export class Ec2Fleet implements Fleet {
     try {
       return await withThrottlingRetry(this.retry, send);
     } catch (err) {
-      if (err instanceof AwsCallError) throw err;
-      throw new AwsCallError('ec2', operation, resource, errorCode(err), { cause: err });
+      throw awsCallError('ec2', operation, resource, err);
     }
   }
 }
