@@ -112,3 +112,33 @@ export class NotFoundError extends ControllerError {
     this.name = 'NotFoundError';
   }
 }
+
+/** A state or requests document would not fit where it is stored: refused before anything is written. */
+export class StateTooLargeError extends ControllerError {
+  readonly kind = 'unsafe';
+
+  constructor(cluster: string, what: string, bytes: number, limit: number) {
+    super(`${what} of ${cluster} is ${bytes} bytes, more than the ${limit} it may take: nothing written`, { cluster, what, bytes, limit });
+    this.name = 'StateTooLargeError';
+  }
+}
+
+/** The lease has too little time left for the step: it is not started, so it cannot outlive the lease. */
+export class LeaseExpiringError extends ControllerError {
+  readonly kind = 'conflict';
+
+  constructor(cluster: string, step: string, leftMs: number, needsMs: number) {
+    super(`${step} on ${cluster} not started: the lease has ${leftMs} ms left and the step may take ${needsMs} ms`, { cluster, step, leftMs, needsMs });
+    this.name = 'LeaseExpiringError';
+  }
+}
+
+/** Someone changed what was read between the read and the write: nothing written; try again. */
+export class ConcurrentChangeError extends ControllerError {
+  readonly kind = 'conflict';
+
+  constructor(cluster: string, what: string) {
+    super(`${what} of ${cluster} changed while this change was prepared: nothing written; try again`, { cluster, what });
+    this.name = 'ConcurrentChangeError';
+  }
+}

@@ -8,6 +8,7 @@ export {
   ScheduleSchema,
   StrategyNameSchema,
   VoterBoundsSchema,
+  ZoneNameSchema,
   ZoneSchema,
   ZooKeeperSettingsSchema,
   type ClusterSpec,
@@ -23,17 +24,23 @@ export {
   type StartOptions,
 } from './cli.js';
 export {
+  boundedText,
   ControllerStateSchema,
   MemberHealthSchema,
-  MemberRecordSchema,
   OperationSchema,
+  PendingReportSchema,
+  STATE_SCHEMA_VERSION,
+  ZoneAvoidedSchema,
   initialState,
   type ControllerState,
   type MemberHealth,
-  type MemberRecord,
   type Operation,
   type OperationStep,
+  type PendingReport,
+  type ZoneAvoided,
 } from './state.js';
+export { strictObject } from './strict.js';
 export { mergeRequests, OperatorActionSchema, OperatorRequestsSchema, type OperatorAction, type OperatorRequests } from './operator.js';
 export { alarmHint, AlarmActionEventSchema, AlarmStateChangeEventSchema, parseTickEvent, ScheduleEventSchema, type AlarmHint, type TickEvent } from './events.js';
 export { EnvSchema, type Env } from './env.js';
+export { documentText, specStoredAs } from './documents.js';

@@ -1,44 +1,82 @@
 import { z } from 'zod';
+import { MAX_REQUESTS, MAX_TIME_MS, TEXT_BYTES } from '../core/limits.js';
+import { clipText } from '../core/text.js';
 import { ClusterNameSchema } from './spec.js';
+import { boundedText } from './state.js';
+import { strictObject } from './strict.js';
 
 // What an operator may ask, from the CLI or the `manual` Lambda: one schema for both, so both
 // mean the same. Only `tick` (local CLI) acts; everything else reads, or records intent in the
 // cluster's spec or requests for the next tick.
 
 const ServerId = z.coerce.number().int().min(1).max(255);
+/** A failure report's reason: short enough that the requests document always fits 4 KB. */
+const Reason = boundedText(TEXT_BYTES.reason).min(1);
 const base = { cluster: ClusterNameSchema };
 
 export const OperatorActionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('status'), ...base }),
-  z.object({ action: z.literal('plan'), ...base }),
-  z.object({
+  strictObject({ action: z.literal('status'), ...base }),
+  strictObject({ action: z.literal('plan'), ...base }),
+  strictObject({
     action: z.literal('scale'),
     ...base,
     voters: z.coerce.number().int().min(1).max(255).optional(),
     observers: z.coerce.number().int().min(0).max(255).optional(),
   }),
-  z.object({ action: z.literal('replace'), ...base, serverId: ServerId }),
-  z.object({ action: z.literal('pause'), ...base }),
-  z.object({ action: z.literal('resume'), ...base }),
-  z.object({ action: z.literal('forget'), ...base, serverId: ServerId }),
-  z.object({ action: z.literal('report'), ...base, serverId: ServerId, reason: z.string().min(1).max(200) }),
-  z.object({ action: z.literal('connect-string'), ...base }),
-  z.object({ action: z.literal('spec-show'), ...base }),
-  z.object({ action: z.literal('spec-set'), ...base, spec: z.unknown() }),
+  strictObject({ action: z.literal('replace'), ...base, serverId: ServerId }),
+  strictObject({ action: z.literal('pause'), ...base }),
+  strictObject({ action: z.literal('resume'), ...base }),
+  strictObject({ action: z.literal('forget'), ...base, serverId: ServerId }),
+  strictObject({ action: z.literal('report'), ...base, serverId: ServerId, reason: Reason }),
+  strictObject({ action: z.literal('connect-string'), ...base }),
+  strictObject({ action: z.literal('spec-show'), ...base }),
+  strictObject({ action: z.literal('spec-set'), ...base, spec: z.unknown() }),
 ]);
 export type OperatorAction = z.output<typeof OperatorActionSchema>;
 
-/** Recorded operator requests, as the state stores keep them for the next tick. */
-export const OperatorRequestsSchema = z.array(
-  z.object({ id: z.string(), kind: z.enum(['report', 'replace']), serverId: z.number().int().min(1).max(255), reason: z.string(), at: z.number() }),
+/** Recorded operator requests, as the state stores keep them for the next tick: one per kind and
+ * server, at most MAX_REQUESTS, each bounded, so the document always fits its 4 KB parameter. */
+export const OperatorRequestsSchema = z.preprocess(
+  fromUnbounded,
+  z.array(
+    strictObject({
+      id: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be 1-48 lowercase letters, digits or "-"'),
+      kind: z.enum(['report', 'replace']),
+      serverId: z.number().int().min(1).max(255),
+      reason: boundedText(TEXT_BYTES.reason),
+      at: z.number().int().min(0).max(MAX_TIME_MS),
+    }),
+  )
+  .max(MAX_REQUESTS),
 );
 export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 
-/** A tick reads every request; the newest are kept, few enough for a 4 KB SSM parameter. */
-const KEPT_REQUESTS = 20;
-
-/** Both lists' requests (by id), oldest first, the newest kept. */
+/**
+ * Both lists' requests, oldest first: one per kind and server (the newest: an alarm that fires again
+ * renews its report), and when more than MAX_REQUESTS are left, reports go before replace requests,
+ * the oldest first: a storm of alarm reports never pushes out an operator's replace request.
+ */
 export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
-  const byId = new Map([...a, ...b].map((r) => [r.id, r]));
-  return [...byId.values()].sort((x, y) => x.at - y.at).slice(-KEPT_REQUESTS);
+  const newest = new Map<string, OperatorRequests[number]>();
+  for (const r of [...a, ...b]) {
+    const key = `${r.kind}:${r.serverId}`;
+    const kept = newest.get(key);
+    if (!kept || r.at >= kept.at) newest.set(key, r);
+  }
+  const merged = [...newest.values()].sort((x, y) => x.at - y.at);
+  while (merged.length > MAX_REQUESTS) {
+    const oldestReport = merged.findIndex((r) => r.kind === 'report');
+    merged.splice(oldestReport >= 0 ? oldestReport : 0, 1);
+  }
+  return merged;
+}
+
+/** A requests document written before requests were bounded (20 kept, reasons of 200 characters) is
+ * read as its newest MAX_REQUESTS, reasons clipped: it must not stop every tick after an upgrade. */
+function fromUnbounded(input: unknown): unknown {
+  if (!Array.isArray(input)) return input;
+  return input.slice(-MAX_REQUESTS).map((r: unknown) => {
+    const request = r as Record<string, unknown>;
+    return typeof request?.reason === 'string' ? { ...request, reason: clipText(request.reason, TEXT_BYTES.reason) } : r;
+  });
 }

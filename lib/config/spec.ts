@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { MAX_OBSERVERS, MAX_STORM_CHANGES, MAX_VOTERS } from '../core/limits.js';
+import { strictObject } from './strict.js';
 
 // The cluster spec: what the operator wants. Stored as JSON (SSM parameter or local file) and
-// parsed here; core only ever sees the parsed value.
+// parsed here, strictly (an unknown key is an error); core only ever sees the parsed value.
 
 const Port = z.number().int().min(1).max(65535);
 
@@ -10,7 +12,7 @@ export const ClusterNameSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or "-", starting with a letter or digit');
 
 /** Settings every server of the cluster shares; rendered into zoo.cfg by the bootstrap. */
-export const ZooKeeperSettingsSchema = z.object({
+export const ZooKeeperSettingsSchema = strictObject({
   clientPort: Port.default(2181),
   quorumPort: Port.default(2888),
   electionPort: Port.default(3888),
@@ -26,12 +28,6 @@ export const ZooKeeperSettingsSchema = z.object({
 });
 export type ZooKeeperSettings = z.output<typeof ZooKeeperSettingsSchema>;
 
-const SizeBounds = z.object({
-  min: z.number().int().min(0).max(255),
-  desired: z.number().int().min(0).max(255),
-  max: z.number().int().min(0).max(255),
-});
-
 function checkBounds(bounds: { min: number; desired: number; max: number }, ctx: z.RefinementCtx): void {
   if (bounds.min > bounds.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `must be at most max (${bounds.max})` });
   if (bounds.desired < bounds.min || bounds.desired > bounds.max) {
@@ -39,10 +35,15 @@ function checkBounds(bounds: { min: number; desired: number; max: number }, ctx:
   }
 }
 
-export const VoterBoundsSchema = SizeBounds.extend({
-  min: z.number().int().min(1).max(255).default(3),
-  desired: z.number().int().min(1).max(255).default(3),
-  max: z.number().int().min(1).max(255).default(7),
+/** Voter counts stop at MAX_VOTERS: more voters make writes slower, and the state keeps evidence per member. */
+const VoterCount = z.number().int().min(1).max(MAX_VOTERS);
+/** Observer counts stop at MAX_OBSERVERS, so that the state of the largest cluster fits its 4 KB parameter. */
+const ObserverCount = z.number().int().min(0).max(MAX_OBSERVERS);
+
+export const VoterBoundsSchema = strictObject({
+  min: VoterCount.default(3),
+  desired: VoterCount.default(3),
+  max: VoterCount.default(7),
   /** At rest the voter count is odd: an even count buys no fault tolerance and costs a write ack. */
   allowEven: z.boolean().default(false),
 }).superRefine((v, ctx) => {
@@ -54,18 +55,17 @@ export const VoterBoundsSchema = SizeBounds.extend({
   }
 });
 
-export const ObserverBoundsSchema = SizeBounds.extend({
-  min: z.number().int().min(0).max(255).default(0),
-  desired: z.number().int().min(0).max(255).default(0),
-  max: z.number().int().min(0).max(255).default(10),
+export const ObserverBoundsSchema = strictObject({
+  min: ObserverCount.default(0),
+  desired: ObserverCount.default(0),
+  max: ObserverCount.default(10),
 }).superRefine(checkBounds);
 
 export const StrategyNameSchema = z.enum(['random', 'round-robin', 'least-response-time', 'least-requests']);
 export type StrategyName = z.output<typeof StrategyNameSchema>;
 
 /** Failure detection thresholds, counted in ticks (one probe round per tick). */
-export const DetectionSchema = z
-  .object({
+export const DetectionSchema = strictObject({
     /** Consecutive missed probes before a member is suspect (k). */
     suspectAfterMisses: z.number().int().min(1).max(100).default(2),
     /** Consecutive missed probes before a member has failed (n). */
@@ -81,7 +81,7 @@ export const DetectionSchema = z
     /** ...for this many consecutive ticks (w). */
     slowForTicks: z.number().int().min(1).max(1000).default(5),
     /** Leader changes within the window that make an election storm. */
-    electionStormChanges: z.number().int().min(2).max(100).default(3),
+    electionStormChanges: z.number().int().min(2).max(MAX_STORM_CHANGES).default(3),
     electionStormWindowSeconds: z.number().int().min(60).max(86_400).default(600),
   })
   .superRefine((d, ctx) => {
@@ -91,10 +91,9 @@ export const DetectionSchema = z
   });
 
 /** Target tracking on per-server read load; it sizes observers only. */
-export const LoadPolicySchema = z.object({
+export const LoadPolicySchema = strictObject({
   /** Per-server targets; a missing one is not tracked. */
-  targets: z
-    .object({
+  targets: strictObject({
       requestsPerSecond: z.number().positive().optional(),
       connections: z.number().positive().optional(),
       avgLatencyMs: z.number().positive().optional(),
@@ -115,23 +114,25 @@ const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)');
 
 /** A weekly window (UTC) with its own sizes: "observers at least 4 on weekdays 08:00-18:00". */
-export const ScheduleSchema = z.object({
+export const ScheduleSchema = strictObject({
   name: z.string().min(1).max(64),
   days: z.array(z.enum(DAYS)).min(1).default([...DAYS]),
   from: ClockTime,
   to: ClockTime,
-  voters: z.number().int().min(1).max(255).optional(),
-  observersMin: z.number().int().min(0).max(255).optional(),
+  voters: VoterCount.optional(),
+  observersMin: ObserverCount.optional(),
 });
 
-export const ZoneSchema = z.object({
-  name: z.string().min(1).max(64),
+/** Zone names as AWS writes them (`eu-west-1a`, `us-west-2-lax-1a`); they reach tags and files. */
+export const ZoneNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lowercase letters, digits or "-"');
+
+export const ZoneSchema = strictObject({
+  name: ZoneNameSchema,
   /** The subnet servers in this zone are launched into (AWS); unused locally. */
-  subnetId: z.string().min(1).max(64).optional(),
+  subnetId: z.string().regex(/^subnet-[0-9a-f]{1,32}$/, 'must be a subnet id like subnet-0abc').optional(),
 });
 
-export const ClusterSpecSchema = z
-  .object({
+export const ClusterSpecSchema = strictObject({
     cluster: ClusterNameSchema,
     voters: VoterBoundsSchema.prefault({}),
     observers: ObserverBoundsSchema.prefault({}),
@@ -147,16 +148,18 @@ export const ClusterSpecSchema = z
      * zone's loss takes the quorum with it). */
     zonePolicy: z.enum(['spread', 'pack']).default('spread'),
     /** Servers launched from another version are replaced, one at a time (rolling). */
-    launchTemplate: z.object({ id: z.string().min(1).max(128), version: z.string().min(1).max(32) }).optional(),
-    strategies: z
-      .object({
+    launchTemplate: strictObject({
+      id: z.string().regex(/^lt-[0-9a-f]{1,32}$/, 'must be a launch template id like lt-0abc'),
+      version: z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (a fixed version: $Latest would change under the controller)'),
+    }).optional(),
+    strategies: strictObject({
         removal: StrategyNameSchema.default('least-requests'),
         placement: StrategyNameSchema.default('round-robin'),
         connectString: StrategyNameSchema.default('least-requests'),
       })
       .prefault({}),
     /** Servers in the published connect string (0: all). */
-    connectStringSize: z.number().int().min(0).max(255).default(0),
+    connectStringSize: z.number().int().min(0).max(MAX_VOTERS + MAX_OBSERVERS).default(0),
     /** An operation that makes no progress for this long is rolled back and reported. */
     operationTimeoutSeconds: z.number().int().min(30).max(86_400).default(600),
   })

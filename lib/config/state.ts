@@ -1,30 +1,41 @@
 import { z } from 'zod';
-import { ClusterNameSchema } from './spec.js';
+import {
+  MAX_COUNT,
+  MAX_PENDING_REPORTS,
+  MAX_STORM_CHANGES,
+  MAX_TIME_MS,
+  MAX_TRACKED_SERVERS,
+  MAX_ZONES_AVOIDED,
+  TEXT_BYTES,
+} from '../core/limits.js';
+import { clipText, jsonBytes } from '../core/text.js';
+import { ClusterNameSchema, ZoneNameSchema } from './spec.js';
+import { strictObject } from './strict.js';
 
-// The controller's memory between ticks (SSM parameter or local file). Small on purpose (SSM's
-// standard tier holds 4 KB): the membership itself is always re-read from ZooKeeper; the state
-// keeps what cannot be observed: ids handed out, the operation in flight, counters and clocks.
+// The controller's memory between ticks (SSM parameter or local file). It keeps only what cannot be
+// observed: ids handed out, the operation in flight, evidence counters, clocks and pending reports.
+// The membership is re-read from ZooKeeper and each server's zone and launch template from the
+// fleet every tick. Every list and string is bounded (lib/core/limits.ts) so that the fullest state
+// fits SSM's 4,096-byte standard parameter: an incident must never make the state unwritable.
 
 const ServerIdSchema = z.number().int().min(1).max(255);
-const TimeMs = z.number().int().min(0);
+const TimeMs = z.number().int().min(0).max(MAX_TIME_MS);
+const Count = z.number().int().min(0).max(MAX_COUNT);
 const RoleSchema = z.enum(['voter', 'observer']);
 
-/** What we know of a member that ZooKeeper does not tell: where and from what it was launched. */
-export const MemberRecordSchema = z.object({
-  serverId: ServerIdSchema,
-  zone: z.string().min(1).max(64),
-  launchedAt: TimeMs,
-  launchTemplateVersion: z.string().min(1).max(32).optional(),
-});
+/** Free text of at most `maxBytes` JSON bytes, as the core clips it. */
+export function boundedText(maxBytes: number): z.ZodString {
+  return z.string().refine((text) => jsonBytes(text) <= maxBytes, { message: `must take at most ${maxBytes} bytes as JSON` });
+}
 
-/** Consecutive evidence against a member, as detection counts it. */
-export const MemberHealthSchema = z.object({
+/** Consecutive evidence against a server, as detection counts it: a run of misses, or of slow answers
+ * (never both: a slow server answered). Kept only while there is some. */
+export const MemberHealthSchema = strictObject({
   serverId: ServerIdSchema,
-  misses: z.number().int().min(0).default(0),
+  misses: Count.default(0),
   /** When the current run of misses began. */
   missingSince: TimeMs.optional(),
-  lastMiss: z.string().max(200).optional(),
-  slowTicks: z.number().int().min(0).default(0),
+  slowTicks: Count.default(0),
   slowSince: TimeMs.optional(),
 });
 
@@ -32,61 +43,87 @@ export const OperationStepSchema = z.enum(['launching', 'syncing', 'reconfigurin
 
 const OperationBase = {
   /** Stable for the whole operation: EC2's ClientToken derives from it, so a retried launch is one launch. */
-  id: z.string().min(1).max(64),
+  id: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be 1-48 lowercase letters, digits or "-"'),
   serverId: ServerIdSchema,
   startedAt: TimeMs,
   step: OperationStepSchema,
   stepSince: TimeMs,
-  why: z.string().max(400),
+  why: boundedText(TEXT_BYTES.why),
 };
 
 /** The one membership change in flight. Its step is re-derived from what is observed each tick. */
 export const OperationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('add'), ...OperationBase, role: RoleSchema, zone: z.string().min(1).max(64) }),
-  z.object({ kind: z.literal('replace'), ...OperationBase, replaces: ServerIdSchema, role: RoleSchema, zone: z.string().min(1).max(64) }),
-  z.object({ kind: z.literal('remove'), ...OperationBase }),
+  strictObject({ kind: z.literal('add'), ...OperationBase, role: RoleSchema, zone: ZoneNameSchema }),
+  strictObject({ kind: z.literal('replace'), ...OperationBase, replaces: ServerIdSchema, role: RoleSchema, zone: ZoneNameSchema }),
+  strictObject({ kind: z.literal('remove'), ...OperationBase }),
 ]);
 
-export const ControllerStateSchema = z.object({
-  schemaVersion: z.literal(1),
+export const ZoneAvoidedSchema = strictObject({ zone: ZoneNameSchema, until: TimeMs, why: boundedText(TEXT_BYTES.zoneWhy) });
+export const PendingReportSchema = strictObject({ serverId: ServerIdSchema, reason: boundedText(TEXT_BYTES.reason), at: TimeMs });
+
+export const STATE_SCHEMA_VERSION = 2;
+
+const StateV2Schema = strictObject({
+  schemaVersion: z.literal(STATE_SCHEMA_VERSION),
   cluster: ClusterNameSchema,
   /** Ids are never reused: every id below this one has been handed out. 256 means exhausted. */
   nextServerId: z.number().int().min(1).max(256),
-  members: z.array(MemberRecordSchema).max(255).default([]),
-  health: z.array(MemberHealthSchema).max(255).default([]),
+  health: z.array(MemberHealthSchema).max(MAX_TRACKED_SERVERS).default([]),
   operation: OperationSchema.optional(),
   lastScaleOutAt: TimeMs.optional(),
   lastScaleInAt: TimeMs.optional(),
   /** Scale-in waits for the stabilization window: since when load has asked for fewer observers,
    * and the most it asked for meanwhile. */
-  scaleInHold: z.object({ since: TimeMs, highest: z.number().int().min(0) }).optional(),
-  roundRobinCursor: z.number().int().min(0).default(0),
-  /** Zones where a new server did not start or sync in time: placement skips them until `until`.
-   * Short, since the state must fit a 4 KB SSM parameter. */
-  zonesAvoided: z
-    .array(z.object({ zone: z.string().min(1).max(64), until: TimeMs, why: z.string().max(80) }))
-    .max(5)
-    .default([]),
-  leader: z
-    .object({ serverId: ServerIdSchema.optional(), changes: z.array(TimeMs).max(100).default([]) })
-    .prefault({}),
-  /** External failure reports (manual `report`, alarms naming a server), awaiting corroboration by probes. */
-  reports: z
-    .array(z.object({ serverId: ServerIdSchema, reason: z.string().min(1).max(200), at: TimeMs }))
-    .max(50)
-    .default([]),
+  scaleInHold: strictObject({ since: TimeMs, highest: Count }).optional(),
+  roundRobinCursor: Count.default(0),
+  /** Zones where a new server did not start or sync in time: placement skips them until `until`. */
+  zonesAvoided: z.array(ZoneAvoidedSchema).max(MAX_ZONES_AVOIDED).default([]),
+  /** The leader last seen, and the times of the latest leader changes (as many as make a storm). */
+  leader: strictObject({ serverId: ServerIdSchema.optional(), changes: z.array(TimeMs).max(MAX_STORM_CHANGES).default([]) }).prefault({}),
+  /** External failure reports (manual `report`, alarms naming a server), one per server, awaiting
+   * corroboration by probes. */
+  reports: z.array(PendingReportSchema).max(MAX_PENDING_REPORTS).default([]),
   /** Members an operator asked to replace, until their replacement starts. */
-  replaceRequests: z.array(ServerIdSchema).max(50).default([]),
+  replaceRequests: z.array(ServerIdSchema).max(MAX_TRACKED_SERVERS).default([]),
   /** Operator requests up to this time have been taken into the state. */
   requestsSeenUpTo: TimeMs.default(0),
 });
 
-export type ControllerState = z.output<typeof ControllerStateSchema>;
+/** A state written by schema version 1 (which also kept a member list and each miss's text) is
+ * read as version 2: what version 2 no longer keeps is dropped, lists cut to version 2's bounds. */
+function fromVersion1(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || (input as { schemaVersion?: unknown }).schemaVersion !== 1) return input;
+  const { members: _members, ...v1 } = input as Record<string, unknown>;
+  const list = (value: unknown, max: number): unknown[] => (Array.isArray(value) ? value.slice(-max) : []);
+  const health = list(v1.health, MAX_TRACKED_SERVERS).map((h) => {
+    const { lastMiss: _lastMiss, ...rest } = h as Record<string, unknown>;
+    return rest;
+  });
+  const leader = (v1.leader ?? {}) as Record<string, unknown>;
+  const clipped = (value: unknown, key: string, maxBytes: number): unknown => {
+    const record = value as Record<string, unknown>;
+    return typeof record[key] === 'string' ? { ...record, [key]: clipText(record[key], maxBytes) } : value;
+  };
+  return {
+    ...v1,
+    schemaVersion: STATE_SCHEMA_VERSION,
+    health,
+    ...(v1.operation ? { operation: clipped(v1.operation, 'why', TEXT_BYTES.why) } : {}),
+    leader: { ...leader, changes: list(leader.changes, MAX_STORM_CHANGES) },
+    reports: list(v1.reports, MAX_PENDING_REPORTS).map((r) => clipped(r, 'reason', TEXT_BYTES.reason)),
+    zonesAvoided: list(v1.zonesAvoided, MAX_ZONES_AVOIDED).map((z) => clipped(z, 'why', TEXT_BYTES.zoneWhy)),
+  };
+}
+
+export const ControllerStateSchema = z.preprocess(fromVersion1, StateV2Schema);
+
+export type ControllerState = z.output<typeof StateV2Schema>;
 export type Operation = z.output<typeof OperationSchema>;
 export type OperationStep = z.output<typeof OperationStepSchema>;
-export type MemberRecord = z.output<typeof MemberRecordSchema>;
 export type MemberHealth = z.output<typeof MemberHealthSchema>;
+export type PendingReport = z.output<typeof PendingReportSchema>;
+export type ZoneAvoided = z.output<typeof ZoneAvoidedSchema>;
 
 export function initialState(cluster: string, nextServerId = 1): ControllerState {
-  return ControllerStateSchema.parse({ schemaVersion: 1, cluster, nextServerId });
+  return StateV2Schema.parse({ schemaVersion: STATE_SCHEMA_VERSION, cluster, nextServerId });
 }

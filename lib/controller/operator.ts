@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { ClusterSpecSchema } from '../config/spec.js';
 import { parseOrThrow } from '../config/parse.js';
 import type { OperatorAction } from '../config/operator.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { ConcurrentChangeError, InvalidInputError, NotFoundError } from '../errors.js';
 import { statusView } from './status.js';
 import { tickCluster, type Deps, type TickResult } from './tick.js';
 
 // The operator's actions, shared by the CLI and the `manual` Lambda. Read-only ones observe (a dry
 // run of the tick); the others record intent in the spec or the requests, which the next tick acts
-// on. `forget` alone edits the state, under the lease.
+// on. `forget` alone edits the state, under the lease, as a tick does.
 
 export interface OperatorResult {
   readonly cluster: string;
@@ -90,36 +91,40 @@ function dryRun(deps: Deps, cluster: string, command: string): Promise<TickResul
 }
 
 /** A request must name a server the cluster knows: a member of its config, or (when the config
- * cannot be read) one the state remembers. */
+ * cannot be read) one the fleet runs. */
 async function knownMember(deps: Deps, cluster: string, serverId: number): Promise<void> {
   const observed = await dryRun(deps, cluster, 'check');
   const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
-  const remembered = (await deps.store.readState(cluster))?.state.members.some((m) => m.serverId === serverId);
-  if (!config?.members.some((m) => m.serverId === serverId) && !(config === undefined && remembered)) {
+  const running = observed.observation?.instances.some((i) => i.serverId === serverId && i.state !== 'terminated');
+  if (!config?.members.some((m) => m.serverId === serverId) && !(config === undefined && running)) {
     throw new NotFoundError(`server ${serverId} in cluster ${cluster}`, { serverId, members: config?.members.map((m) => m.serverId).join(',') ?? 'unknown' });
   }
 }
 
+/** Drops what the state remembers of a server that is gone (evidence, reports, replace requests).
+ * Like a tick: validated on a first read, then written under a lease of its own only if the state is
+ * still the version that was validated, so a tick's write-ahead is never lost. */
 async function forget(deps: Deps, cluster: string, serverId: number, now: number): Promise<string> {
   const observed = await dryRun(deps, cluster, 'forget');
   const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
   if (config?.members.some((m) => m.serverId === serverId)) {
     throw new InvalidInputError('forget', [`serverId: ${serverId} is a member of the config; use replace or scale to take it out`]);
   }
-  const state = (await deps.store.readState(cluster))?.state;
-  const known = state && (state.members.some((m) => m.serverId === serverId) || state.health.some((h) => h.serverId === serverId) || state.operation?.serverId === serverId);
-  if (!state || !known) throw new NotFoundError(`server ${serverId} in cluster ${cluster}`, { serverId });
+  const stored = await deps.store.readState(cluster);
+  const state = stored?.state;
+  const known = state && (state.health.some((h) => h.serverId === serverId) || state.reports.some((r) => r.serverId === serverId) || state.replaceRequests.includes(serverId) || state.operation?.serverId === serverId);
+  if (!stored || !state || !known) throw new NotFoundError(`server ${serverId} in the state of cluster ${cluster}`, { serverId });
   if (state.operation?.serverId === serverId) {
     throw new InvalidInputError('forget', [`serverId: ${serverId} is the subject of operation ${state.operation.id}; it finishes or rolls back by itself`]);
   }
-  const lease = await deps.store.acquireLease(cluster, `${deps.holder}:forget`, 10_000, now);
-  if (!lease) throw new InvalidInputError('forget', ['lease: a controller is acting on this cluster now; try again in a moment']);
+  const lease = await deps.store.acquireLease(cluster, `${deps.holder}:forget:${randomUUID().slice(0, 8)}`, FORGET_LEASE_MS, now);
+  if (!lease) throw new ConcurrentChangeError(cluster, 'the lease (a tick is acting on this cluster now)');
   try {
+    if ((await deps.store.readState(cluster))?.version !== stored.version) throw new ConcurrentChangeError(cluster, 'the state');
     await deps.store.writeState(
       cluster,
       {
         ...state,
-        members: state.members.filter((m) => m.serverId !== serverId),
         health: state.health.filter((h) => h.serverId !== serverId),
         reports: state.reports.filter((r) => r.serverId !== serverId),
         replaceRequests: state.replaceRequests.filter((s) => s !== serverId),
@@ -131,6 +136,9 @@ async function forget(deps: Deps, cluster: string, serverId: number, now: number
   }
   return `server ${serverId} forgotten`;
 }
+
+/** Long enough for a re-read and one write. */
+const FORGET_LEASE_MS = 10_000;
 
 /** A step as JSON: config versions (bigint) in hex. */
 export function summarizeStep(result: TickResult): unknown {

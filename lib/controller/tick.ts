@@ -14,14 +14,16 @@ import {
   type Step,
   type Thought,
 } from '../core/index.js';
-import { toControllerError, type ControllerError } from '../errors.js';
-import type { Ensemble, EnsembleSession, Fleet, Log, MetricsSink, MetricsSource, Probe, StateStore, TickMetrics } from '../ports/index.js';
+import { LeaseExpiringError, LeaseLostError, toControllerError, type ControllerError } from '../errors.js';
+import type { Ensemble, EnsembleSession, Fleet, Lease, Log, MetricsSink, MetricsSource, Probe, StateStore, TickMetrics } from '../ports/index.js';
 import { observe } from './observe.js';
 import { tickMetrics } from './metrics.js';
 
 // One tick for one cluster: load spec + state -> observe -> publish metrics -> think (detect,
 // decide, plan: pure) -> take the lease, persist the state first, then act: one step -> release.
-// A tick that only observes and finds nothing to do writes nothing and takes no lease.
+// A tick that only observes and finds nothing to do writes nothing and takes no lease. The lease is
+// this tick's own (its holder names the tick), and every acting call is fenced: it starts only if
+// the lease is still ours and will outlast the call.
 
 export type Trigger =
   | { readonly kind: 'schedule' }
@@ -39,7 +41,7 @@ export interface Deps {
   readonly metrics: MetricsSink;
   readonly load: MetricsSource;
   readonly log: Log;
-  /** This controller's name, written into the lease. */
+  /** This controller's name; each tick's lease holder is this name plus the tick's id. */
   readonly holder: string;
   readonly leaseTtlMs: number;
   clock(): number;
@@ -88,10 +90,11 @@ export interface TickOptions {
   readonly dryRun?: boolean;
 }
 
-/** Every cluster under the store, in parallel, each isolated: one broken cluster stalls no other. */
-export async function runTick(deps: Deps, trigger: Trigger, options: TickOptions = {}): Promise<TickResult[]> {
-  const clusters = await deps.store.listClusters();
-  return Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, trigger, options)));
+/** Every cluster under the store (or those given, already listed), in parallel, each isolated: one
+ * broken cluster stalls no other. */
+export async function runTick(deps: Deps, trigger: Trigger, options: TickOptions = {}, clusters?: readonly string[]): Promise<TickResult[]> {
+  const all = clusters ?? (await deps.store.listClusters());
+  return Promise.all(all.map((cluster) => tickCluster(deps, cluster, trigger, options)));
 }
 
 export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger, options: TickOptions = {}): Promise<TickResult> {
@@ -127,15 +130,15 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
 
     if (options.dryRun) return result('planned', thought.step.why, common);
     if (observed.observation.config.readable) {
-      const strings = connectStrings(spec, observed.observation.config.config, observed.observation.probes, thought.state.roundRobinCursor);
-      await deps.store.publishConnectString(cluster, strings);
+      const { config } = observed.observation.config;
+      await deps.store.publishConnectString(cluster, (published) => connectStrings(spec, config, observed.observation.probes, thought.state.roundRobinCursor, published));
     }
     const acts = thought.step.kind === 'launch' || thought.step.kind === 'reconfig' || thought.step.kind === 'terminate';
     if (!acts && isDeepStrictEqual(thought.state, state)) {
       return result(thought.step.kind === 'none' ? 'steady' : 'waited', thought.step.why, common);
     }
 
-    const lease = await deps.store.acquireLease(cluster, deps.holder, deps.leaseTtlMs, deps.clock());
+    const lease = await deps.store.acquireLease(cluster, `${deps.holder}:${tickId}`, deps.leaseTtlMs, deps.clock());
     if (!lease) {
       log.info('another controller holds the lease: changing nothing');
       return result('lease-held', 'another controller holds the lease', common);
@@ -148,14 +151,14 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
       }
       await deps.store.writeState(cluster, thought.state, lease); // write-ahead: a crash from here on is resumed
       if (!acts) return result('waited', thought.step.why, common);
-      await execute(thought.step, { spec, ports, session, observation: observed.observation, log });
+      await execute(thought.step, { spec, ports, session, observation: observed.observation, log, fence: fenceFor(deps, lease) });
       return result('acted', thought.step.why, common);
     } finally {
       await deps.store.releaseLease(lease);
     }
   } catch (err) {
     const error = toControllerError(err);
-    const level = error.kind === 'unsafe' || error.kind === 'invalid-input' ? 'error' : 'warn';
+    const level = error.kind === 'transient' || error.kind === 'conflict' ? 'warn' : 'error';
     log[level](`tick failed: ${error.message}`, { error, kind: error.kind });
     return result('failed', error.message, { error });
   } finally {
@@ -169,6 +172,27 @@ interface Execution {
   readonly session: EnsembleSession | undefined;
   readonly observation: Observation;
   readonly log: Log;
+  /** Resolves when `call` may start under the lease; throws (and nothing is called) otherwise. */
+  readonly fence: (call: keyof typeof CALL_MAX_MS) => Promise<void>;
+}
+
+/** The longest each acting call may take (SDK and ZooKeeper timeouts included): a call starts only
+ * while the lease has at least this long left, so it cannot outlive the lease. */
+export const CALL_MAX_MS = {
+  /** RunInstances (request timeout x attempts, a fallback zone or two), or a local JVM's start. */
+  launch: 45_000,
+  /** The reconfig and, after a lost reply, its read-back. */
+  reconfig: 20_000,
+  /** A confirming write, then TerminateInstances or a kill. */
+  terminate: 20_000,
+} as const;
+
+function fenceFor(deps: Deps, lease: Lease): Execution['fence'] {
+  return async (call) => {
+    const now = deps.clock();
+    if (lease.expiresAt - now < CALL_MAX_MS[call]) throw new LeaseExpiringError(lease.cluster, call, lease.expiresAt - now, CALL_MAX_MS[call]);
+    if (!(await deps.store.holdsLease(lease, now))) throw new LeaseLostError(lease.cluster, lease.token, 'another controller (or nobody)');
+  };
 }
 
 async function execute(step: Step, x: Execution): Promise<void> {
@@ -176,12 +200,14 @@ async function execute(step: Step, x: Execution): Promise<void> {
   switch (step.kind) {
     case 'launch': {
       if (!config) throw new Error('launch planned without a readable config');
+      await x.fence('launch');
       const instance = await x.ports.fleet.launch({ spec: x.spec, serverId: step.serverId, role: step.role, zone: step.zone, operationId: step.operationId, committed: config.members });
       x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: step.zone });
       return;
     }
     case 'reconfig': {
       if (!config || !x.session) throw new Error('reconfig planned without a readable config');
+      await x.fence('reconfig');
       const outcome = await x.session.reconfig(step.change, config);
       const fields = { outcome: outcome.outcome, configVersion: hexVersion(outcome.config.version), members: outcome.config.members.map((m) => `${m.serverId}:${m.role}`).join(',') };
       if (outcome.outcome === 'committed') x.log.info(`reconfig committed (${outcome.via})`, fields);
@@ -190,6 +216,7 @@ async function execute(step: Step, x: Execution): Promise<void> {
     }
     case 'terminate': {
       // The removed server stops only after a later write went through the new quorum.
+      await x.fence('terminate');
       if (x.session && config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await x.session.confirmWrite();
       await x.ports.fleet.terminate(step.serverId);
       x.log.info(`terminated server ${step.serverId}`, { serverId: step.serverId });

@@ -170,7 +170,7 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
   if (template) {
     const leader = leaderOf(observed.probes);
     const outdated = members
-      .map((m) => ({ m, record: state.members.find((r) => r.serverId === m.serverId) }))
+      .map((m) => ({ m, record: observed.instances.find((i) => i.serverId === m.serverId && i.state !== 'terminated') }))
       .filter((x) => x.record?.launchTemplateVersion !== undefined && x.record.launchTemplateVersion !== template.version)
       .sort((a, b) => Number(a.m.serverId === leader) - Number(b.m.serverId === leader) || a.m.serverId - b.m.serverId);
     for (const { m, record } of outdated) {

@@ -1,9 +1,11 @@
 import type { ClusterSpec } from '../config/spec.js';
-import type { ControllerState, MemberHealth } from '../config/state.js';
+import type { ControllerState, MemberHealth, PendingReport } from '../config/state.js';
 import type { MemberProbe, ProbeResult } from './health.js';
+import { MAX_COUNT, MAX_PENDING_REPORTS, TEXT_BYTES } from './limits.js';
 import type { ServerId } from './model.js';
 import type { Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
+import { clipText } from './text.js';
 
 // Failure detection: heartbeat (k misses suspect, n misses failed; at once when the instance is
 // gone), monitoring data (not serving, slow against the ensemble's median for w ticks) and failure
@@ -53,10 +55,7 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
   const voters = observed.config.readable ? voterIds(observed.config.config.members) : new Set<ServerId>();
   const quorumServing = hasQuorum(voters, synced);
   const medians = ensembleMedians(observed.probes);
-  const pendingReports = [
-    ...state.reports,
-    ...observed.requests.reports.map((r) => ({ serverId: r.serverId, reason: r.reason.slice(0, 200), at: r.at })),
-  ].filter((r) => now - r.at < REPORT_TTL_MS);
+  const pendingReports = pending([...state.reports, ...observed.requests.reports], now);
 
   const verdicts = new Map<ServerId, Verdict>();
   const health: MemberHealth[] = [];
@@ -64,11 +63,11 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
     const before = previous.get(probe.serverId);
     const instance = observed.instances.find((i) => i.serverId === probe.serverId);
     const miss = missOf(probe.result, quorumServing);
-    const misses = miss ? (before?.misses ?? 0) + 1 : 0;
+    const misses = miss ? Math.min(MAX_COUNT, (before?.misses ?? 0) + 1) : 0;
     const missingSince = miss ? (before?.missingSince ?? now) : undefined;
     const missingLongEnough = missingSince !== undefined && now - missingSince >= d.failAfterSeconds * 1000;
     const slow = probe.result.status === 'serving' ? slowness(probe, medians, spec) : undefined;
-    const slowTicks = slow ? (before?.slowTicks ?? 0) + 1 : 0;
+    const slowTicks = slow ? Math.min(MAX_COUNT, (before?.slowTicks ?? 0) + 1) : 0;
     const slowSince = slow ? (before?.slowSince ?? now) : undefined;
     const reported = pendingReports.find((r) => r.serverId === probe.serverId);
     if (misses > 0 || slowTicks > 0) {
@@ -77,7 +76,6 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
         misses,
         slowTicks,
         ...(missingSince !== undefined ? { missingSince } : {}),
-        ...(miss ? { lastMiss: miss.slice(0, 200) } : {}),
         ...(slowSince !== undefined ? { slowSince } : {}),
       });
     }
@@ -139,7 +137,19 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
   }
   // A report is settled once the member it names is no longer probed (replaced, removed).
   const probed = new Set(observed.probes.map((p) => p.serverId));
-  return { verdicts, reports, health, leader, pendingReports: pendingReports.filter((r) => probed.has(r.serverId)).slice(-50) };
+  return { verdicts, reports, health, leader, pendingReports: pendingReports.filter((r) => probed.has(r.serverId)) };
+}
+
+/** Reports younger than REPORT_TTL_MS, the newest per server (an alarm that keeps firing keeps its
+ * report alive), the newest MAX_PENDING_REPORTS servers: an alarm storm cannot grow the state. */
+function pending(reports: readonly PendingReport[], now: number): PendingReport[] {
+  const newest = new Map<number, PendingReport>();
+  for (const r of reports) {
+    if (now - r.at >= REPORT_TTL_MS) continue;
+    const kept = newest.get(r.serverId);
+    if (!kept || r.at >= kept.at) newest.set(r.serverId, { serverId: r.serverId, reason: clipText(r.reason, TEXT_BYTES.reason), at: r.at });
+  }
+  return [...newest.values()].sort((a, b) => a.at - b.at).slice(-MAX_PENDING_REPORTS);
 }
 
 /** Why this probe counts as a miss, or undefined. A member that is up but not serving counts only
@@ -184,7 +194,8 @@ function slowness(probe: MemberProbe, medians: Medians, spec: ClusterSpec): stri
 function trackLeader(before: ControllerState['leader'], observedLeader: ServerId | undefined, now: number, spec: ClusterSpec): ControllerState['leader'] {
   const windowStart = now - spec.detection.electionStormWindowSeconds * 1000;
   const changed = observedLeader !== undefined && before.serverId !== undefined && observedLeader !== before.serverId;
-  const changes = [...before.changes, ...(changed ? [now] : [])].filter((t) => t >= windowStart);
+  // Only as many change times as make a storm are kept: enough to tell one, and the state stays small.
+  const changes = [...before.changes, ...(changed ? [now] : [])].filter((t) => t >= windowStart).slice(-spec.detection.electionStormChanges);
   return { ...(observedLeader !== undefined ? { serverId: observedLeader } : before.serverId !== undefined ? { serverId: before.serverId } : {}), changes };
 }
 

@@ -16,3 +16,6 @@ export * from './plan.js';
 export * from './connectString.js';
 export * from './think.js';
 export * from './strategies/index.js';
+export * from './limits.js';
+export * from './text.js';
+export * from './nextState.js';

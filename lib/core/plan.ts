@@ -5,6 +5,7 @@ import type { Decision, Replacement } from './decide.js';
 import type { Detection } from './detect.js';
 import type { MembershipChange } from './membershipChange.js';
 import { describeChange } from './membershipChange.js';
+import { MAX_ZONES_AVOIDED } from './limits.js';
 import { MAX_SERVER_ID, type ConfigMember, type EnsembleConfig, type Role, type ServerId } from './model.js';
 import type { Instance, Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
@@ -98,7 +99,7 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
   const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
-  const { zone, cursor, note } = placeZone(ctx, state, r.role);
+  const { zone, cursor, note } = placeZone(ctx, state, r.role, r.serverId);
   const operation: Operation = { kind: 'replace', id: `replace-${id}`, serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
   return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone}${note} to swap in`);
 }
@@ -192,7 +193,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
   const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
   const avoided =
     zoneAtFault && op.kind !== 'remove'
-      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}`.slice(0, 80) }].slice(-5)
+      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}` }].slice(-MAX_ZONES_AVOIDED)
       : state.zonesAvoided;
   const rolledBack = { ...state, operation: removal, zonesAvoided: avoided };
   const advanced = advance(ctx, rolledBack, removal);
@@ -200,12 +201,10 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
-  const record = { serverId: op.serverId, zone: op.zone, launchedAt: ctx.now, ...(ctx.spec.launchTemplate ? { launchTemplateVersion: ctx.spec.launchTemplate.version } : {}) };
   return {
     ...state,
     operation: op,
     nextServerId: op.serverId + 1,
-    members: [...state.members.filter((m) => m.serverId !== op.serverId), record],
     roundRobinCursor: cursor,
     ...(op.kind === 'add' ? { lastScaleOutAt: ctx.now } : {}),
   };
@@ -218,7 +217,6 @@ function withoutOperation(state: ControllerState): ControllerState {
   const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
   return {
     ...rest,
-    members: state.members.filter((m) => m.serverId !== gone),
     health: state.health.filter((h) => h.serverId !== gone),
     ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
   };
@@ -227,7 +225,7 @@ function withoutOperation(state: ControllerState): ControllerState {
 /** Ids are never reused: above every id handed out, in the config, or on an instance (even one
  * whose operation's state was lost). */
 function nextServerId(ctx: Context, state: ControllerState): ServerId | undefined {
-  const ids = [...ctx.config.members, ...state.members, ...ctx.observed.instances].map((x) => x.serverId + 1);
+  const ids = [...ctx.config.members, ...ctx.observed.instances].map((x) => x.serverId + 1);
   const id = Math.max(state.nextServerId, ...ids);
   return id <= MAX_SERVER_ID ? id : undefined;
 }
@@ -240,14 +238,14 @@ function exhausted(state: ControllerState): Plan {
  * operation timeout that found them). */
 const ZONE_AVOIDED_MS = 30 * 60_000;
 
-/** Zone spread first (the zones with the fewest members of this role), then the placement strategy. */
-function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: string; cursor: number; note: string } {
+/** Zone spread first (the zones with the fewest members of this role, not counting the member being
+ * replaced: it is leaving), then the placement strategy. */
+function placeZone(ctx: Context, state: ControllerState, role: Role, replacing?: ServerId): { zone: string; cursor: number; note: string } {
   if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor, note: '' };
-  const members = ctx.config.members.filter((m) => m.role === role);
-  const zoneOf = (id: ServerId): string | undefined => state.members.find((r) => r.serverId === id)?.zone;
+  const members = ctx.config.members.filter((m) => m.role === role && m.serverId !== replacing);
   const counts = new Map(ctx.spec.zones.map((z) => [z.name, 0]));
   for (const m of members) {
-    const zone = zoneOf(m.serverId);
+    const zone = zoneOf(ctx, m.serverId);
     if (zone !== undefined && counts.has(zone)) counts.set(zone, (counts.get(zone) ?? 0) + 1);
   }
   // A zone avoided after a failed launch is skipped while another zone is left.
@@ -255,7 +253,7 @@ function placeZone(ctx: Context, state: ControllerState, role: Role): { zone: st
   const skipped = avoided.length < counts.size ? avoided : [];
   for (const z of skipped) counts.delete(z.zone);
   const fewest = Math.min(...counts.values());
-  const candidates: Candidate[] = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zoneLoad(ctx, state, zone));
+  const candidates: Candidate[] = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zoneLoad(ctx, zone));
   const pick = STRATEGIES[ctx.spec.strategies.placement].pick(candidates, { purpose: 'place', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
   const note = skipped.map((z) => ` (zone ${z.zone} skipped for another ${Math.ceil((z.until - ctx.now) / 60_000)} min: ${z.why})`).join('');
   return { zone: pick.chosen.key, cursor: pick.cursor, note };
@@ -271,11 +269,11 @@ function pickRemoval(ctx: Context, state: ControllerState, members: readonly Con
   }
   const notLeader = members.filter((m) => m.serverId !== ctx.leader);
   const pool = notLeader.length > 0 ? notLeader : members;
-  const zoneOf = (id: ServerId): string => state.members.find((r) => r.serverId === id)?.zone ?? '?';
+  const zoneName = (id: ServerId): string => zoneOf(ctx, id) ?? '?';
   const perZone = new Map<string, number>();
-  for (const m of pool) perZone.set(zoneOf(m.serverId), (perZone.get(zoneOf(m.serverId)) ?? 0) + 1);
+  for (const m of pool) perZone.set(zoneName(m.serverId), (perZone.get(zoneName(m.serverId)) ?? 0) + 1);
   const most = Math.max(...perZone.values());
-  const crowded = pool.filter((m) => perZone.get(zoneOf(m.serverId)) === most);
+  const crowded = pool.filter((m) => perZone.get(zoneName(m.serverId)) === most);
   const candidates = crowded.map((m) => serverLoad(ctx, m.serverId));
   const pick = STRATEGIES[ctx.spec.strategies.removal].pick(candidates, { purpose: 'remove', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
   const leaderNote = pool === members && ctx.leader !== undefined ? ', the leader goes last and only it is left' : '';
@@ -288,15 +286,19 @@ function serverLoad(ctx: Pick<Context, 'observed'>, serverId: ServerId): Candida
   return { key: String(serverId), outstandingRequests: h?.outstandingRequests ?? 0, connections: h?.connections ?? 0, avgLatencyMs: h?.latencyMs.avg ?? 0 };
 }
 
-function zoneLoad(ctx: Context, state: ControllerState, zone: string): Candidate {
-  const ids = state.members.filter((r) => r.zone === zone).map((r) => r.serverId);
-  const loads = ids.map((id) => serverLoad(ctx, id));
+function zoneLoad(ctx: Context, zone: string): Candidate {
+  const loads = ctx.config.members.filter((m) => zoneOf(ctx, m.serverId) === zone).map((m) => serverLoad(ctx, m.serverId));
   const sum = (f: (c: Candidate) => number): number => loads.reduce((total, c) => total + f(c), 0);
   return { key: zone, outstandingRequests: sum((c) => c.outstandingRequests), connections: sum((c) => c.connections), avgLatencyMs: loads.length ? sum((c) => c.avgLatencyMs) / loads.length : 0 };
 }
 
 function rngFor(ctx: Context, state: ControllerState): () => number {
   return seededRng(seedOf(`${state.cluster}:${state.nextServerId}:${ctx.config.version}`));
+}
+
+/** The zone a server's instance is in, as the fleet reports it (EC2's placement, not our request). */
+function zoneOf(ctx: Pick<Context, 'observed'>, serverId: ServerId): string | undefined {
+  return ctx.observed.instances.find((i) => i.serverId === serverId && exists(i))?.zone;
 }
 
 function memberOf(config: EnsembleConfig, serverId: ServerId): ConfigMember | undefined {

@@ -3,11 +3,13 @@ import type { ControllerState } from '../config/state.js';
 import { decide, type Decision } from './decide.js';
 import { detect, type Detection } from './detect.js';
 import type { ServerId } from './model.js';
+import { boundState, fitState } from './nextState.js';
 import type { Observation } from './observation.js';
 import { plan, type Step } from './plan.js';
 
 // The whole judgement of one tick, as one pure function of (spec, state, observation, now): the
-// controller, the CLI's dry run and the simulator all call this, never a copy of it.
+// controller, the CLI's dry run and the simulator all call this, never a copy of it. It is also the
+// one place the next state is composed, and held to its bounds (nextState.ts).
 
 export interface Thought {
   readonly detection: Detection;
@@ -33,7 +35,8 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
   };
   if (decision.scaleInHold) next.scaleInHold = decision.scaleInHold;
   else delete next.scaleInHold;
-  return { detection, decision, step: planned.step, state: next };
+  const members = new Set(observed.config.readable ? observed.config.config.members.map((m) => m.serverId) : []);
+  return { detection, decision, step: planned.step, state: fitState(boundState(next, members)) };
 }
 
 /** Replace requests wait in the state until a replacement of that member starts (or it is gone). */

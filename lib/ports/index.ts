@@ -14,7 +14,9 @@ export interface Log {
   child(fields: Record<string, unknown>): Log;
 }
 
-/** A claim on one cluster. `token` increases with every claim: state writes carry it (fencing). */
+/** A claim on one cluster by one tick (or one `forget`): holders are unique per invocation, so a
+ * second invocation of the same function is refused while the first holds it. `token` increases
+ * with every claim: state writes carry it, and every acting step checks it first (fencing). */
 export interface Lease {
   readonly cluster: string;
   readonly holder: string;
@@ -29,6 +31,11 @@ export interface OperatorRequest {
   readonly serverId: ServerId;
   readonly reason: string;
   readonly at: number;
+}
+
+export interface PublishedConnectStrings {
+  readonly clients: string;
+  readonly readMostly: string;
 }
 
 export interface StoredState {
@@ -48,12 +55,15 @@ export interface StateStore {
   writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void>;
   /** Claims the cluster's lease for `ttlMs`; undefined while someone else holds it. */
   acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined>;
+  /** Whether `lease` is still the cluster's lease at `now`: not taken over, not expired, not released. */
+  holdsLease(lease: Lease, now: number): Promise<boolean>;
   releaseLease(lease: Lease): Promise<void>;
   readRequests(cluster: string): Promise<OperatorRequest[]>;
   addRequest(cluster: string, request: OperatorRequest): Promise<void>;
-  /** The connect strings applications read; written only when they change. */
-  publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void>;
-  readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined>;
+  /** The connect strings applications read, rendered from the ones published before (undefined at
+   * first); written only when they change. */
+  publishConnectString(cluster: string, render: (published: PublishedConnectStrings | undefined) => PublishedConnectStrings): Promise<void>;
+  readConnectString(cluster: string): Promise<PublishedConnectStrings | undefined>;
   /** The password of ZooKeeper's super user for this cluster (the servers hold its digest). */
   readSuperPassword(cluster: string): Promise<string>;
 }

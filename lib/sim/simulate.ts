@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
-import { activeSchedules, decide, detect, initialZone, seededRng, think, type LoadSample, type ServerId } from '../core/index.js';
+import { activeSchedules, decide, detect, seededRng, think, type LoadSample, type ServerId } from '../core/index.js';
 import { ModelFleet, type ModelOptions } from './modelFleet.js';
 
 // The fleet simulator: the real core (`think`, the very function the controller runs) stepped
@@ -65,7 +65,7 @@ export function simulate(scenario: Scenario): SimulationReport {
   const { spec, trace } = scenario;
   const ids: ServerId[] = Array.from({ length: spec.voters.desired }, (_, i) => i + 1);
   const fleet = new ModelFleet(spec, ids, scenario.model ?? { launchTicks: 1, syncTicks: 1 });
-  let state: ControllerState = { ...initialState(spec.cluster, ids.length + 1), members: ids.map((serverId) => ({ serverId, zone: initialZone(spec, serverId), launchedAt: 0 })) };
+  let state: ControllerState = initialState(spec.cluster, ids.length + 1);
   const failures = failureSchedule(scenario);
   const samples: Sample[] = [];
   const actions = { launches: 0, reconfigs: 0, terminations: 0 };

@@ -11,7 +11,7 @@ export interface Throughput {
 export function measureCoreThroughput({ runs = 5, msPerRun = 1000 } = {}): Throughput {
   const spec = testSpec({
     voters: { min: 3, desired: 7, max: 7 },
-    observers: { min: 0, desired: 10, max: 20 },
+    observers: { min: 0, desired: 10, max: 16 },
     load: { targets: { requestsPerSecond: 1000, avgLatencyMs: 20 } },
   });
   const voters = [1, 2, 3, 4, 5, 6, 7];

@@ -27,7 +27,7 @@ export async function measureCost(): Promise<Cost> {
   ssm.set('/zk-autoscaler/orders/super-password', 'pw', 'SecureString');
   const lease = await store.acquireLease('orders', 'setup', 1000, Date.now());
   if (!lease) throw new Error('lease');
-  await store.writeState('orders', { ...initialState('orders', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: 0 })), leader: { serverId: 1, changes: [] } }, lease);
+  await store.writeState('orders', { ...initialState('orders', 4), leader: { serverId: 1, changes: [] } }, lease);
   await store.releaseLease(lease);
   const model = new ModelFleet(spec, [1, 2, 3]);
   const modelled = modelDeps(store, new Map([['orders', model]]));

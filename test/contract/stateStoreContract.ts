@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
-import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
+import { InvalidInputError, LeaseLostError, NotFoundError, StateTooLargeError } from '../../lib/errors.js';
 import type { StateStore } from '../../lib/ports/index.js';
 
 // The StateStore contract: every implementation (files, SSM, the in-memory fake) passes it.
@@ -63,13 +63,54 @@ export function stateStoreContract(name: string, open: () => Promise<StoreUnderT
       expect(await store.acquireLease('orders', 'c', 1_000, Date.now())).toBeDefined();
     });
 
+    it('says whether a lease still holds: not once it expired, was taken over or released', async () => {
+      const { store } = await open();
+      const now = Date.now();
+      const a = await store.acquireLease('orders', 'a', 1_000, now);
+      if (!a) throw new Error('lease expected');
+      expect(await store.holdsLease(a, now + 500)).toBe(true);
+      expect(await store.holdsLease(a, now + 1_000)).toBe(false);
+      const b = await store.acquireLease('orders', 'b', 60_000, now + 2_000);
+      if (!b) throw new Error('lease expected');
+      expect(await store.holdsLease(a, now + 500)).toBe(false);
+      expect(await store.holdsLease(b, now + 2_500)).toBe(true);
+      await store.releaseLease(b);
+      expect(await store.holdsLease(b, now + 2_500)).toBe(false);
+    });
+
+    it('refuses a spec stored under another cluster name', async () => {
+      const t = await open();
+      await expect(t.store.writeSpec('billing', spec)).rejects.toThrow('cluster: "orders" is not the cluster it is stored under ("billing")');
+      await t.plantSpec('billing', JSON.stringify({ cluster: 'orders' }));
+      await expect(t.store.readSpec('billing')).rejects.toThrow(InvalidInputError);
+    });
+
+    it('refuses a state larger than an SSM standard parameter, writing nothing', async () => {
+      const { store } = await open();
+      const lease = await store.acquireLease('orders', 'a', 10_000, Date.now());
+      if (!lease) throw new Error('lease expected');
+      const health = Array.from({ length: 100 }, (_, i) => ({ serverId: 1 + i, misses: 9999, missingSince: 1_764_600_000_000, slowTicks: 0 }));
+      await expect(store.writeState('orders', { ...initialState('orders'), health }, lease)).rejects.toThrow(StateTooLargeError);
+      expect(await store.readState('orders')).toBeUndefined();
+    });
+
+    it('keeps one request per kind and server, the newest, and an operator\'s replace request through a storm of alarm reports', async () => {
+      const { store } = await open();
+      await store.addRequest('orders', { id: 'replace-3-1', kind: 'replace', serverId: 3, reason: 'disk', at: 1 });
+      for (let i = 0; i < 40; i++) await store.addRequest('orders', { id: `alarm-${1 + (i % 20)}-${10 + i}`, kind: 'report', serverId: 1 + (i % 20), reason: 'x'.repeat(72), at: 10 + i });
+      const requests = await store.readRequests('orders');
+      expect(requests).toHaveLength(16);
+      expect(requests[0]).toMatchObject({ kind: 'replace', serverId: 3 });
+      expect(requests.filter((r) => r.kind === 'report').map((r) => r.at)).toEqual(Array.from({ length: 15 }, (_, i) => 35 + i));
+    });
+
     it('keeps operator requests in order, the connect strings, and one super password per cluster', async () => {
       const { store } = await open();
       await store.addRequest('orders', { id: 'r1', kind: 'report', serverId: 2, reason: 'slow', at: 1 });
       await store.addRequest('orders', { id: 'r2', kind: 'replace', serverId: 3, reason: 'disk', at: 2 });
       expect((await store.readRequests('orders')).map((r) => r.id)).toEqual(['r1', 'r2']);
       expect(await store.readConnectString('orders')).toBeUndefined();
-      await store.publishConnectString('orders', { clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' });
+      await store.publishConnectString('orders', () => ({ clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' }));
       expect(await store.readConnectString('orders')).toEqual({ clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' });
       const password = await store.readSuperPassword('orders');
       expect(password.length).toBeGreaterThan(5);

@@ -46,7 +46,7 @@ describe('the functions on local mode', () => {
     expect(answers['manual-scale.json']).toMatchObject({ message: 'spec of local: voters 3 -> 3, observers 0 -> 1; the next tick acts on it' });
     expect(answers['manual-report.json']).toMatchObject({ data: { serverId: 2, reason: 'disk latency alarm from the host' } });
     expect(answers['manual-replace.json']).toMatchObject({ message: 'replacement of server 2 requested; the next tick starts it' });
-    expect(answers['manual-forget.json']).toEqual({ error: 'server 9 in cluster local not found' });
+    expect(answers['manual-forget.json']).toEqual({ error: 'server 9 in the state of cluster local not found' });
     expect(answers['manual-connect-string.json']).toMatchObject({ data: { clients: expect.stringMatching(/^127\./) } });
     expect(answers['manual-spec-show.json']).toMatchObject({ data: { spec: { cluster: 'local' } } });
     expect(answers['manual-spec-set.json']).toMatchObject({ message: 'spec of local replaced; the next tick acts on it' });

@@ -22,7 +22,7 @@ describe('convergence through crashes', () => {
         (voters, observers, crashes, killAt) => {
           const spec = testSpec({ voters: { min: 1, desired: voters, max: 7 }, observers: { min: 0, desired: observers, max: 5 } });
           const model = new ModelEnsemble(spec, [1, 2, 3]);
-          let state: ControllerState = { ...initialState('test', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })) };
+          let state: ControllerState = initialState('test', 4);
           const opsByServer = new Map<number, string>();
           for (let tick = 0; tick < 140; tick++) {
             model.tick = tick;
@@ -64,7 +64,7 @@ describe('flapping', () => {
   it('an oscillating read load around the target causes no scale-in / scale-out ping-pong', () => {
     const spec = testSpec({ observers: { min: 0, desired: 0, max: 10 }, load: { targets: { requestsPerSecond: 1000 }, tolerance: 0.1 } });
     const model = new ModelEnsemble(spec, [1, 2, 3]);
-    let state: ControllerState = { ...initialState('test', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })) };
+    let state: ControllerState = initialState('test', 4);
     const sizes: number[] = [];
     for (let tick = 0; tick < 240; tick++) {
       model.tick = tick;

@@ -144,7 +144,7 @@ const rules: Record<string, Rule> = {
     if (t.step.kind !== 'launch') return undefined;
     if (w.state.operation?.serverId === t.step.serverId) return undefined; // resuming its own launch
     const c = configOf(w);
-    const used = new Set([...(c?.members.map((m) => m.serverId) ?? []), ...w.state.members.map((m) => m.serverId)]);
+    const used = new Set([...(c?.members.map((m) => m.serverId) ?? []), ...w.observed.instances.map((i) => i.serverId)]);
     if (used.has(t.step.serverId) || t.step.serverId < w.state.nextServerId) return `launch reuses id ${t.step.serverId}`;
     return undefined;
   },

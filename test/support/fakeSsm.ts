@@ -15,8 +15,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 // SSM Parameter Store's semantics behind an SDK mock, for the AWS adapter's contract and command
 // tests: versions counting up from 1 on every write, create-if-absent (Overwrite=false), a type
-// required to create, not-found, paginated reads that may return fewer than MaxResults, 100
-// versions of history, and throttling on demand.
+// required to create, the standard tier's 4,096-character values, not-found, paginated reads that
+// may return fewer than MaxResults, 100 versions of history, and throttling on demand.
+
+/** SSM's standard tier: "a maximum parameter value of 4096 characters" (its ValidationException). */
+const STANDARD_VALUE_MAX = 4096;
 
 interface Version {
   readonly value: string;
@@ -62,6 +65,9 @@ export class FakeSsm {
       if (versions.length > 0 && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
       if (versions.length === 0 && !input.Type) {
         throw Object.assign(new Error('A parameter type is required when you create a parameter.'), { name: 'ValidationException', $metadata: {} });
+      }
+      if ((input.Tier ?? 'Standard') === 'Standard' && [...(input.Value ?? '')].length > STANDARD_VALUE_MAX) {
+        throw Object.assign(new Error(`Standard tier parameters support a maximum parameter value of ${STANDARD_VALUE_MAX} characters.`), { name: 'ValidationException', $metadata: {} });
       }
       const version = (versions.at(-1)?.version ?? 0) + 1;
       versions.push({ value: input.Value ?? '', version, type: input.Type ?? versions.at(-1)?.type ?? 'String' });

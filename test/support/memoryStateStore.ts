@@ -1,7 +1,7 @@
 import { parseOrThrow } from '../../lib/config/parse.js';
-import { ClusterSpecSchema, ControllerStateSchema, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import { ClusterSpecSchema, ControllerStateSchema, documentText, mergeRequests, specStoredAs, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
-import type { Lease, OperatorRequest, StateStore, StoredState } from '../../lib/ports/index.js';
+import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../lib/ports/index.js';
 
 // An in-memory StateStore for unit tests of the controller; it passes the same contract suite as
 // the real stores (test/contract/stateStore.contract.test.ts), so it may stand in for them.
@@ -11,7 +11,7 @@ interface Cluster {
   state?: { text: string; version: number };
   lease?: { holder: string; token: number; expiresAt: number };
   requests: OperatorRequest[];
-  connect?: { clients: string; readMostly: string };
+  connect?: PublishedConnectStrings;
   password?: string;
 }
 
@@ -42,11 +42,11 @@ export class MemoryStateStore implements StateStore {
     } catch (err) {
       throw new InvalidInputError(`spec of ${cluster}`, ['(root): not JSON'], { cause: err });
     }
-    return parseOrThrow(ClusterSpecSchema, json, `spec of ${cluster}`);
+    return specStoredAs(cluster, parseOrThrow(ClusterSpecSchema, json, `spec of ${cluster}`), `spec of ${cluster}`);
   }
 
   async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
-    this.cluster(cluster).spec = JSON.stringify(spec);
+    this.cluster(cluster).spec = JSON.stringify(specStoredAs(cluster, spec, 'spec'));
   }
 
   async readState(cluster: string): Promise<StoredState | undefined> {
@@ -55,11 +55,15 @@ export class MemoryStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
+    const text = documentText(cluster, 'state', state);
     const c = this.cluster(cluster);
-    if (!c.lease || c.lease.token !== lease.token || c.lease.holder !== lease.holder || c.lease.expiresAt <= Date.now()) {
-      throw new LeaseLostError(cluster, lease.token, c.lease?.holder ?? 'nobody');
-    }
-    c.state = { text: JSON.stringify(state), version: (c.state?.version ?? 0) + 1 };
+    if (!(await this.holdsLease(lease, Date.now()))) throw new LeaseLostError(cluster, lease.token, c.lease?.holder ?? 'nobody');
+    c.state = { text, version: (c.state?.version ?? 0) + 1 };
+  }
+
+  async holdsLease(lease: Lease, now: number): Promise<boolean> {
+    const held = this.clusters.get(lease.cluster)?.lease;
+    return held !== undefined && held.token === lease.token && held.holder === lease.holder && held.expiresAt > now;
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
@@ -79,14 +83,24 @@ export class MemoryStateStore implements StateStore {
   }
 
   async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
-    this.cluster(cluster).requests.push(request);
+    const c = this.cluster(cluster);
+    const merged = mergeRequests(c.requests, [request]);
+    documentText(cluster, 'requests', merged);
+    c.requests = merged;
   }
 
-  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
-    this.cluster(cluster).connect = { ...strings };
+  /** Connect-string writes, as a store that writes only on change would make them. */
+  connectWrites = 0;
+
+  async publishConnectString(cluster: string, render: (published: PublishedConnectStrings | undefined) => PublishedConnectStrings): Promise<void> {
+    const c = this.cluster(cluster);
+    const strings = render(c.connect);
+    if (c.connect?.clients === strings.clients && c.connect.readMostly === strings.readMostly) return;
+    c.connect = { clients: strings.clients, readMostly: strings.readMostly };
+    this.connectWrites++;
   }
 
-  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+  async readConnectString(cluster: string): Promise<PublishedConnectStrings | undefined> {
     return this.clusters.get(cluster)?.connect;
   }
 

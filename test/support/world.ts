@@ -84,13 +84,12 @@ export function observe(spec: ClusterSpec, o: WorldOptions = {}, extra: Partial<
   };
 }
 
-/** A state that knows the members' zones and has handed out ids up to the highest. */
+/** A state that has handed out ids up to the highest. */
 export function stateFor(spec: ClusterSpec, observed: Observation, overrides: Partial<ControllerState> = {}): ControllerState {
   const ids = observed.instances.map((i) => i.serverId);
   const leader = leaderOf(observed.probes);
   return {
     ...initialState(spec.cluster, Math.max(0, ...ids) + 1),
-    members: observed.instances.map((i) => ({ serverId: i.serverId, zone: i.zone, launchedAt: T0 - 3_600_000 })),
     leader: leader === undefined ? { changes: [] } : { serverId: leader, changes: [] },
     ...overrides,
   };

@@ -5,7 +5,6 @@ import type { StateStore } from '../../lib/ports/index.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
 import { modelDeps } from '../support/modelPorts.js';
-import { T0 } from '../support/world.js';
 
 // The controller tick with in-memory adapters: what it writes, when it takes the lease, and how it
 // keeps clusters apart.
@@ -41,7 +40,7 @@ async function setup(clusters: string[]) {
     models.set(cluster, model);
     const lease = await memory.acquireLease(cluster, 'setup', 1000, Date.now());
     if (!lease) throw new Error('lease');
-    await memory.writeState(cluster, { ...initialState(cluster, 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })), leader: { serverId: 1, changes: [] } }, lease);
+    await memory.writeState(cluster, { ...initialState(cluster, 4), leader: { serverId: 1, changes: [] } }, lease);
     await memory.releaseLease(lease);
   }
   const { store, calls } = counting(memory);

@@ -3,5 +3,5 @@ export { CloudWatchLoadSource, EmfMetricsSink } from './cloudWatchMetrics.js';
 export { clientToken, Ec2Fleet, TAG } from './ec2Fleet.js';
 export { ENSEMBLE_METRICS, NAMESPACE, SERVER_METRICS } from './metricNames.js';
 export { powertoolsLog } from './powertoolsLog.js';
-export { SsmStateStore, STATE_MAX_BYTES, StateTooLargeError } from './ssmStateStore.js';
+export { SsmStateStore } from './ssmStateStore.js';
 export { renderUserData } from './userData.js';

@@ -11,9 +11,10 @@ import { mergeRequests, OperatorRequestsSchema, type OperatorRequests } from '..
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
-import type { Lease, OperatorRequest, StateStore, StoredState } from '../../ports/index.js';
-import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import { documentText, specStoredAs } from '../../config/documents.js';
+import { ControllerError, LeaseLostError, NotFoundError } from '../../errors.js';
+import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
+import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 
 // The StateStore on SSM Parameter Store, under `<prefix>/<cluster>/`: spec, state, lease,
 // requests, connect-string(-read-mostly) and super-password (SecureString).
@@ -24,9 +25,6 @@ import { AwsCallError, DEFAULT_RETRY, errorCode, withThrottlingRetry, type Retry
 // record (version = basedOn + 1), looked up in the history when the latest is not. The version is
 // the fencing token: a state write first checks that the valid record is still ours.
 
-/** Standard-tier parameters hold 4 KB; the state must fit (advanced tier costs money). */
-export const STATE_MAX_BYTES = 4096;
-
 const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
 type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: number };
 /** Every tick needs the super password; it changes only with a rotation, which re-renders every
@@ -35,15 +33,6 @@ const PASSWORD_KEPT_MS = 15 * 60_000;
 
 /** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
 const ADD_REQUEST_ATTEMPTS = 5;
-
-/** The state would not fit in its parameter: refused before anything is written. */
-export class StateTooLargeError extends ControllerError {
-  readonly kind = 'unsafe';
-  constructor(cluster: string, bytes: number) {
-    super(`state of ${cluster} is ${bytes} bytes, more than the ${STATE_MAX_BYTES} an SSM standard parameter holds: nothing written`, { cluster, bytes, limit: STATE_MAX_BYTES });
-    this.name = 'StateTooLargeError';
-  }
-}
 
 /** Other writers kept overtaking this one: the request is not recorded, and the caller is told. */
 export class RequestNotRecordedError extends ControllerError {
@@ -88,12 +77,11 @@ export class SsmStateStore implements StateStore {
     const name = this.name(cluster, 'spec');
     const p = await this.get(name);
     if (!p) throw new NotFoundError(`cluster "${cluster}" (parameter ${name})`, { cluster, parameter: name });
-    return parseOrThrow(ClusterSpecSchema, parseJsonText(p.value, `parameter ${name}`), `spec parameter ${name}`);
+    return specStoredAs(cluster, parseOrThrow(ClusterSpecSchema, parseJsonText(p.value, `parameter ${name}`), `spec parameter ${name}`), `spec parameter ${name}`);
   }
 
   async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
-    if (spec.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(spec.cluster)} is not ${JSON.stringify(cluster)}`]);
-    await this.put(this.name(cluster, 'spec'), JSON.stringify(spec), true);
+    await this.put(this.name(cluster, 'spec'), JSON.stringify(specStoredAs(cluster, spec, 'spec')), true);
   }
 
   async readState(cluster: string): Promise<StoredState | undefined> {
@@ -104,14 +92,14 @@ export class SsmStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
-    const text = JSON.stringify(state);
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > STATE_MAX_BYTES) throw new StateTooLargeError(cluster, bytes);
+    const text = documentText(cluster, 'state', state);
     const holder = await this.validLease(cluster);
-    if (!holder || holder.version !== lease.token || holder.holder !== lease.holder || holder.expiresAt <= this.clock()) {
-      throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
-    }
+    if (!holds(holder, lease, this.clock())) throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
     await this.put(this.name(cluster, 'state'), text, true);
+  }
+
+  async holdsLease(lease: Lease, now: number): Promise<boolean> {
+    return holds(await this.validLease(lease.cluster), lease, now);
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
@@ -161,7 +149,7 @@ export class SsmStateStore implements StateStore {
       const latest = await this.get(name);
       const read = latest ? requestsIn(name, latest.value) : [];
       const readVersion = latest?.version ?? 0;
-      const written = await this.put(name, JSON.stringify(mergeRequests(read, ours)), true);
+      const written = await this.put(name, documentText(cluster, 'requests', mergeRequests(read, ours)), true);
       if (written === readVersion + 1) return;
       for (const h of await this.history(name)) {
         const version = h.Version ?? 0;
@@ -171,15 +159,16 @@ export class SsmStateStore implements StateStore {
     throw new RequestNotRecordedError(cluster, name, ADD_REQUEST_ATTEMPTS);
   }
 
-  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
+  async publishConnectString(cluster: string, render: (published: PublishedConnectStrings | undefined) => PublishedConnectStrings): Promise<void> {
     // Read once per container, then remembered: a warm Lambda's steady tick spends no call here.
     const current = this.published.get(cluster) ?? (await this.readConnectString(cluster));
+    const strings = render(current);
     if (current?.clients !== strings.clients) await this.put(this.name(cluster, 'connect-string'), strings.clients, true);
     if (current?.readMostly !== strings.readMostly) await this.put(this.name(cluster, 'connect-string-read-mostly'), strings.readMostly, true);
-    this.published.set(cluster, { ...strings });
+    this.published.set(cluster, { clients: strings.clients, readMostly: strings.readMostly });
   }
 
-  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+  async readConnectString(cluster: string): Promise<PublishedConnectStrings | undefined> {
     const [clients, readMostly] = await Promise.all([this.get(this.name(cluster, 'connect-string')), this.get(this.name(cluster, 'connect-string-read-mostly'))]);
     return clients && readMostly ? { clients: clients.value, readMostly: readMostly.value } : undefined;
   }
@@ -241,7 +230,7 @@ export class SsmStateStore implements StateStore {
     try {
       return await withThrottlingRetry(this.retry, send);
     } catch (err) {
-      throw new AwsCallError('ssm', operation, resource, errorCode(err), { cause: err });
+      throw awsCallError('ssm', operation, resource, err);
     }
   }
 
@@ -249,6 +238,13 @@ export class SsmStateStore implements StateStore {
     return `${this.prefix}/${cluster}/${leaf}`;
   }
 }
+
+/** The lease record that holds is `lease`, and it has not expired. */
+function holds(record: LeaseRecord | undefined, lease: Lease, now: number): boolean {
+  return record !== undefined && record.version === lease.token && record.holder === lease.holder && record.expiresAt > now;
+}
+
+
 
 function safeJson(text: string): unknown {
   try {

@@ -6,13 +6,15 @@ import { mergeRequests, OperatorRequestsSchema } from '../../config/operator.js'
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
-import type { Lease, OperatorRequest, StateStore, StoredState } from '../../ports/index.js';
+import { documentText, specStoredAs } from '../../config/documents.js';
+import { LeaseLostError, NotFoundError } from '../../errors.js';
+import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 
 // Local mode's StateStore: one directory per cluster under `<home>/clusters/`. Every write goes to a
 // temporary file renamed over the old one (readers never see half a file); the lease is a file
 // whose changes are made under an exclusive mutex file, and which expires, so a crashed controller
-// does not block the next one.
+// does not block the next one. State and requests are held to SSM's 4 KB, so that local mode
+// fails where AWS would.
 
 const LeaseSchema = z.object({ holder: z.string(), token: z.number().int().min(0), expiresAt: z.number() });
 const ConnectStringSchema = z.object({ clients: z.string(), readMostly: z.string() });
@@ -40,11 +42,11 @@ export class FileStateStore implements StateStore {
   async readSpec(cluster: string): Promise<ClusterSpec> {
     const path = this.path(cluster, 'spec.json');
     if (!existsSync(path)) throw new NotFoundError(`cluster "${cluster}"`, { cluster, path });
-    return parseOrThrow(ClusterSpecSchema, readJson(path), `spec file ${path}`);
+    return specStoredAs(cluster, parseOrThrow(ClusterSpecSchema, readJson(path), `spec file ${path}`), `spec file ${path}`);
   }
 
   async writeSpec(cluster: string, spec: ClusterSpec): Promise<void> {
-    if (spec.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(spec.cluster)} is not ${JSON.stringify(cluster)}`]);
+    specStoredAs(cluster, spec, 'spec');
     mkdirSync(this.clusterDir(cluster), { recursive: true });
     writeAtomically(this.path(cluster, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   }
@@ -59,13 +61,16 @@ export class FileStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
+    const text = documentText(cluster, 'state', state);
     this.underMutex(cluster, () => {
       const current = this.currentLease(cluster);
-      if (!current || current.token !== lease.token || current.holder !== lease.holder || current.expiresAt <= Date.now()) {
-        throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');
-      }
-      writeAtomically(this.path(cluster, 'state.json'), `${JSON.stringify(state)}\n`);
+      if (!holds(current, lease, Date.now())) throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');
+      writeAtomically(this.path(cluster, 'state.json'), text);
     });
+  }
+
+  async holdsLease(lease: Lease, now: number): Promise<boolean> {
+    return holds(this.currentLease(lease.cluster), lease, now);
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
@@ -93,16 +98,17 @@ export class FileStateStore implements StateStore {
   }
 
   async addRequest(cluster: string, request: OperatorRequest): Promise<void> {
-    this.underMutex(cluster, () => writeAtomically(this.path(cluster, 'requests.json'), JSON.stringify(mergeRequests(this.requests(cluster), [request]))));
+    this.underMutex(cluster, () => writeAtomically(this.path(cluster, 'requests.json'), documentText(cluster, 'requests', mergeRequests(this.requests(cluster), [request]))));
   }
 
-  async publishConnectString(cluster: string, strings: { clients: string; readMostly: string }): Promise<void> {
+  async publishConnectString(cluster: string, render: (published: PublishedConnectStrings | undefined) => PublishedConnectStrings): Promise<void> {
     const current = await this.readConnectString(cluster);
+    const strings = render(current);
     if (current?.clients === strings.clients && current.readMostly === strings.readMostly) return;
-    writeAtomically(this.path(cluster, 'connect-string.json'), JSON.stringify(strings));
+    writeAtomically(this.path(cluster, 'connect-string.json'), JSON.stringify({ clients: strings.clients, readMostly: strings.readMostly }));
   }
 
-  async readConnectString(cluster: string): Promise<{ clients: string; readMostly: string } | undefined> {
+  async readConnectString(cluster: string): Promise<PublishedConnectStrings | undefined> {
     const path = this.path(cluster, 'connect-string.json');
     return existsSync(path) ? parseOrThrow(ConnectStringSchema, readJson(path), `connect string file ${path}`) : undefined;
   }
@@ -154,6 +160,12 @@ export class FileStateStore implements StateStore {
     return join(this.clusterDir(cluster), file);
   }
 }
+
+function holds(current: z.output<typeof LeaseSchema> | undefined, lease: Lease, now: number): boolean {
+  return current !== undefined && current.token === lease.token && current.holder === lease.holder && current.expiresAt > now;
+}
+
+
 
 function writeAtomically(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });

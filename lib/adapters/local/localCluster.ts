@@ -71,7 +71,7 @@ export async function createLocalCluster(store: FileStateStore, spec: ClusterSpe
     ),
   );
   await store.writeSpec(cluster, spec);
-  const state: ControllerState = { ...initialState(cluster, ids.length + 1), members: ids.map((serverId) => ({ serverId, zone: zoneOf(serverId), launchedAt: now })) };
+  const state: ControllerState = initialState(cluster, ids.length + 1);
   const lease = await store.acquireLease(cluster, `create:${process.pid}`, 10_000, now);
   if (!lease) throw new InvalidInputError('create cluster', [`cluster: ${JSON.stringify(cluster)} is being created by another process`]);
   try {

@@ -23,7 +23,8 @@ export class LocalFleet implements Fleet {
       instanceId: `local-${this.cluster}-${s.serverId}`,
       host: s.host,
       state: s.pid === undefined ? 'stopped' : 'running',
-      zone: readZone(s.configDir),
+      zone: readPlacement(s.configDir, 'zone') ?? 'local',
+      launchTemplateVersion: readPlacement(s.configDir, 'launch-template-version'),
     }));
   }
 
@@ -31,7 +32,9 @@ export class LocalFleet implements Fleet {
     const running = (await this.list()).find((i) => i.serverId === request.serverId && i.state === 'running');
     if (running) return running; // the same operation, retried
     await this.processes.launch(request.serverId, (placement) => {
+      // What EC2 keeps in tags, a local server keeps beside its files.
       writeFileSync(join(placement.configDir, 'zone'), request.zone);
+      if (request.spec.launchTemplate) writeFileSync(join(placement.configDir, 'launch-template-version'), request.spec.launchTemplate.version);
       return renderServerFiles({
         cluster: this.cluster,
         settings: request.spec.zookeeper,
@@ -56,7 +59,7 @@ export class LocalFleet implements Fleet {
   }
 }
 
-function readZone(configDir: string): string {
-  const path = join(configDir, 'zone');
-  return existsSync(path) ? readFileSync(path, 'utf8').trim() || 'local' : 'local';
+function readPlacement(configDir: string, file: 'zone' | 'launch-template-version'): string | undefined {
+  const path = join(configDir, file);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
 }

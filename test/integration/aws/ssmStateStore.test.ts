@@ -1,6 +1,7 @@
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { RequestNotRecordedError, SsmStateStore, StateTooLargeError } from '../../../lib/adapters/aws/ssmStateStore.js';
+import { RequestNotRecordedError, SsmStateStore } from '../../../lib/adapters/aws/ssmStateStore.js';
+import { StateTooLargeError } from '../../../lib/errors.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
 import { runTick, tickCluster } from '../../../lib/controller/index.js';
 import { AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
@@ -88,8 +89,8 @@ describe('SsmStateStore', () => {
 
   it('publishes the connect strings only when they change', async () => {
     const { ssm, store } = setup();
-    await store.publishConnectString('orders', { clients: 'a:2181', readMostly: 'b:2181' });
-    await store.publishConnectString('orders', { clients: 'a:2181', readMostly: 'b:2181' });
+    await store.publishConnectString('orders', () => ({ clients: 'a:2181', readMostly: 'b:2181' }));
+    await store.publishConnectString('orders', () => ({ clients: 'a:2181', readMostly: 'b:2181' }));
     expect(ssm.writes.filter((n) => n.includes('connect-string'))).toHaveLength(2);
   });
 
@@ -99,10 +100,10 @@ describe('SsmStateStore', () => {
     await store.writeSpec('orders', spec);
     const lease = await store.acquireLease('orders', 'setup', 1000, Date.now());
     if (!lease) throw new Error('lease');
-    await store.writeState('orders', { ...initialState('orders', 4), members: [1, 2, 3].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0 })), leader: { serverId: 1, changes: [] } }, lease);
+    await store.writeState('orders', { ...initialState('orders', 4), leader: { serverId: 1, changes: [] } }, lease);
     await store.releaseLease(lease);
     const everyone = [1, 2, 3].map((id) => `${modelHost(id)}:2181`).join(',');
-    await store.publishConnectString('orders', { clients: everyone, readMostly: everyone });
+    await store.publishConnectString('orders', () => ({ clients: everyone, readMostly: everyone }));
     const model = new ModelEnsemble(spec, [1, 2, 3]);
     const deps = modelDeps(store, new Map([['orders', model]]));
     const before = ssm.writes.length;

@@ -66,9 +66,9 @@ describe('decide', () => {
 
   it('replaces failed voters before failed observers, and outdated servers one at a time with the leader last', () => {
     const spec = testSpec({ launchTemplate: { id: 'lt-1', version: '7' } });
-    const observed = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 1 });
-    const state: ControllerState = { ...stateFor(spec, observed), members: [1, 2, 3, 4].map((serverId) => ({ serverId, zone: 'a', launchedAt: T0, launchTemplateVersion: '6' })) };
-    const d = decision(spec, observed, state);
+    const launched = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 1 });
+    const observed = { ...launched, instances: launched.instances.map((i) => ({ ...i, launchTemplateVersion: '6' })) };
+    const d = decision(spec, observed, stateFor(spec, observed));
     expect(d.replacements.map((r) => r.serverId)).toEqual([2, 3, 4, 1]);
     expect(d.replacements[3]?.why).toBe('replace voter 1: launched from template version 6, spec has 7 (rolling, one at a time, leader last)');
   });

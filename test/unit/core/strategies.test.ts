@@ -62,7 +62,18 @@ describe('connect strings', () => {
     const probes = [serving(1, 'leader', { connections: 50 }), serving(2, 'follower', { connections: 10 }), serving(3, 'follower', { connections: 30 }), serving(4, 'observer', { connections: 5 })];
     if (!observed.config.readable) throw new Error('readable');
     const strings = connectStrings(spec, observed.config.config, probes, 0);
-    expect(strings.clients).toBe('10.0.0.4:2181,10.0.0.2:2181');
+    expect(strings.clients).toBe('10.0.0.2:2181,10.0.0.4:2181');
     expect(strings.readMostly).toBe('10.0.0.4:2181,10.0.0.2:2181');
+  });
+
+  it('keep the published choice while load moves, and choose again when one of its servers stops serving', () => {
+    const spec = testSpec({ connectStringSize: 2 });
+    const observed = observe(spec, { voters: [1, 2, 3], observers: [4] });
+    if (!observed.config.readable) throw new Error('readable');
+    const published = { clients: '10.0.0.2:2181,10.0.0.4:2181', readMostly: '10.0.0.4:2181,10.0.0.2:2181' };
+    const busier = [serving(1, 'leader', { connections: 1 }), serving(2, 'follower', { connections: 90 }), serving(3, 'follower', { connections: 2 }), serving(4, 'observer', { connections: 80 })];
+    expect(connectStrings(spec, observed.config.config, busier, 0, published)).toEqual(published);
+    const twoGone = busier.filter((p) => p.serverId !== 2);
+    expect(connectStrings(spec, observed.config.config, twoGone, 0, published).clients).toBe('10.0.0.1:2181,10.0.0.3:2181');
   });
 });

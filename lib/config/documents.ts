@@ -1,0 +1,20 @@
+import { DOCUMENT_MAX_BYTES } from '../core/limits.js';
+import { InvalidInputError, StateTooLargeError } from '../errors.js';
+import type { ClusterSpec } from './spec.js';
+
+// Rules every state store keeps alike, so that local mode fails where AWS would.
+
+/** `value` as the JSON a store writes, if it fits SSM's standard parameter; StateTooLargeError
+ * otherwise, before anything is written. */
+export function documentText(cluster: string, what: string, value: unknown): string {
+  const text = JSON.stringify(value);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > DOCUMENT_MAX_BYTES) throw new StateTooLargeError(cluster, what, bytes, DOCUMENT_MAX_BYTES);
+  return text;
+}
+
+/** A spec is stored under its own name: one naming another cluster would mix two clusters' state. */
+export function specStoredAs(cluster: string, spec: ClusterSpec, source: string): ClusterSpec {
+  if (spec.cluster !== cluster) throw new InvalidInputError(source, [`cluster: ${JSON.stringify(spec.cluster)} is not the cluster it is stored under (${JSON.stringify(cluster)})`]);
+  return spec;
+}

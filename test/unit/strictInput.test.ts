@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { jsonLog } from '../../lib/adapters/local/index.js';
+import {
+  ClusterSpecSchema,
+  ControllerStateSchema,
+  initialState,
+  OperatorActionSchema,
+  OperatorRequestsSchema,
+  parseOrThrow,
+  parseTickEvent,
+} from '../../lib/config/index.js';
+import { handleTickEvent, runOperatorAction } from '../../lib/controller/index.js';
+import { clipText } from '../../lib/core/index.js';
+import { ConcurrentChangeError, InvalidInputError } from '../../lib/errors.js';
+import alarmSample from '../../events/alarm-server-down.json' with { type: 'json' };
+import { MemoryStateStore } from '../support/memoryStateStore.js';
+import { ModelEnsemble } from '../support/modelEnsemble.js';
+import { modelDeps } from '../support/modelPorts.js';
+
+// Every document we read is parsed strictly, and bad input changes nothing: a misspelt key is an
+// error naming it and the key it was meant to be, never a silent default.
+
+const parse = (schema: Parameters<typeof parseOrThrow>[0], input: unknown): (() => unknown) => () => parseOrThrow(schema, input, 'input');
+
+describe('strict input', () => {
+  it('refuses a spec with a misspelt key, naming it and the nearest known key', () => {
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', voter: { desired: 5 } })).toThrow('invalid input: (root): unknown key "voter" (did you mean "voters"?)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', zone: [{ name: 'a' }] })).toThrow('unknown key "zone" (did you mean "zones"?)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', observer: { max: 3 } })).toThrow('unknown key "observer" (did you mean "observers"?)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', voters: { desird: 5 } })).toThrow('voters: unknown key "desird" (did you mean "desired"?)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', detection: { failAfterMiss: 5 } })).toThrow('detection: unknown key "failAfterMiss" (did you mean "failAfterMisses"?)');
+  });
+
+  it('refuses spec sizes beyond what one state parameter can track, and names that must not reach a file unchecked', () => {
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', voters: { max: 11 } })).toThrow('voters.max: Too big: expected number to be <=9 (got 11)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', observers: { max: 17 } })).toThrow('observers.max: Too big: expected number to be <=16 (got 17)');
+    expect(parse(ClusterSpecSchema, { cluster: 'orders', zones: [{ name: 'a\nskipACL=yes' }] })).toThrow('zones.0.name: must be 1-32 lowercase letters, digits or "-"');
+  });
+
+  it('refuses a state or requests document with an unknown key, and an operator action with a misspelt one', () => {
+    expect(parse(ControllerStateSchema, { ...initialState('orders'), lease: 3 })).toThrow('(root): unknown key "lease"');
+    expect(parse(OperatorRequestsSchema, [{ id: 'r1', kind: 'report', serverId: 2, reason: 'slow', at: 1, severity: 'high' }])).toThrow('0: unknown key "severity"');
+    expect(parse(OperatorActionSchema, { action: 'replace', cluster: 'orders', serverID: 3 })).toThrow(/serverId: Invalid input.*unknown key "serverID" \(did you mean "serverId"\?\)/);
+  });
+
+  it('reads a version-1 state (member list, miss texts, long lists) as version 2, cut to its bounds', () => {
+    const v1 = {
+      schemaVersion: 1,
+      cluster: 'orders',
+      nextServerId: 5,
+      members: [{ serverId: 1, zone: 'a', launchedAt: 1 }],
+      health: [{ serverId: 2, misses: 3, missingSince: 10, lastMiss: 'no answer', slowTicks: 0 }],
+      leader: { serverId: 1, changes: Array.from({ length: 40 }, (_, i) => i) },
+      reports: Array.from({ length: 30 }, (_, i) => ({ serverId: 2, reason: 'r'.repeat(200), at: i })),
+      replaceRequests: [],
+      requestsSeenUpTo: 0,
+      roundRobinCursor: 0,
+      zonesAvoided: [],
+    };
+    const state = parseOrThrow(ControllerStateSchema, v1, 'state');
+    expect(state).toMatchObject({ schemaVersion: 2, nextServerId: 5, health: [{ serverId: 2, misses: 3, missingSince: 10 }] });
+    expect(state.leader.changes).toHaveLength(10);
+    expect(state.reports).toHaveLength(5);
+    expect(state.reports[0]?.reason).toBe(clipText('r'.repeat(200), 72));
+  });
+});
+
+describe('text that reaches a stored document', () => {
+  it('loses control characters and is cut, at a character boundary, to its JSON byte budget', () => {
+    expect(clipText('disk \u001b[31mfull\u001b[0m\nnow', 80)).toBe('disk  [31mfull [0m now');
+    const clipped = clipText('€'.repeat(40), 20);
+    expect(clipped).toBe('€€€€€...');
+    expect(Buffer.byteLength(JSON.stringify(clipped)) - 2).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('bad input changes nothing', () => {
+  async function setup() {
+    const store = new MemoryStateStore();
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
+    await store.writeSpec('orders', spec);
+    const model = new ModelEnsemble(spec, [1, 2, 3]);
+    const lines: string[] = [];
+    const deps = { ...modelDeps(store, new Map([['orders', model]])), log: jsonLog((line) => lines.push(line)) };
+    return { store, deps, lines };
+  }
+
+  it('refuses a spec stored under another cluster name: the tick writes nothing for it', async () => {
+    const { store, deps } = await setup();
+    store.plantSpec('billing', JSON.stringify({ cluster: 'orders' }));
+    await expect(store.readSpec('billing')).rejects.toThrow('invalid spec of billing: cluster: "orders" is not the cluster it is stored under ("billing")');
+    const [billing] = (await handleTickEvent(deps, parseTickEvent({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: 'now' }), 1)).filter((r) => r.cluster === 'billing');
+    expect(billing).toMatchObject({ outcome: 'failed' });
+    expect(await store.readState('billing')).toBeUndefined();
+    expect(await store.readRequests('billing')).toEqual([]);
+  });
+
+  it('files no report for an alarm naming a cluster it does not manage, and says so in one line', async () => {
+    const { store, deps, lines } = await setup();
+    const event = structuredClone(alarmSample) as typeof alarmSample;
+    const metric = event.alarmData.configuration.metrics[0];
+    if (metric) metric.metricStat.metric.dimensions = { service: 'zk-autoscaler', cluster: 'nowhere', serverId: '2' };
+    await handleTickEvent(deps, parseTickEvent(event), 1000);
+    expect(await store.readRequests('nowhere')).toEqual([]);
+    expect(await store.listClusters()).toEqual(['orders']);
+    const said = lines.map((l) => JSON.parse(l) as { message: string }).filter((l) => l.message.includes('nowhere'));
+    expect(said.map((l) => l.message)).toEqual(['alarm zk-autoscaler-dev-local-server-2-down names cluster nowhere, which has no spec here: no report filed']);
+  });
+
+  it('refuses a report whose reason would not fit, recording nothing', async () => {
+    const { store } = await setup();
+    const action = { action: 'report', cluster: 'orders', serverId: 2, reason: 'x'.repeat(73) };
+    expect(() => parseOrThrow(OperatorActionSchema, action, 'manual event')).toThrow(InvalidInputError);
+    expect(() => parseOrThrow(OperatorActionSchema, action, 'manual event')).toThrow('reason: must take at most 72 bytes as JSON');
+    expect(await store.readRequests('orders')).toEqual([]);
+  });
+});
+
+describe('forget', () => {
+  it('loses no write a tick made between its read and its write: it refuses, and the operation stays', async () => {
+    const store = new MemoryStateStore();
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
+    await store.writeSpec('orders', spec);
+    const model = new ModelEnsemble(spec, [1, 3, 4]);
+    const setupLease = await store.acquireLease('orders', 'setup', 60_000, Date.now());
+    if (!setupLease) throw new Error('lease');
+    await store.writeState('orders', { ...initialState('orders', 5), health: [{ serverId: 2, misses: 4, missingSince: 1, slowTicks: 0 }] }, setupLease);
+    await store.releaseLease(setupLease);
+    // A tick takes the lease and writes its operation the moment before forget claims the lease.
+    const racing = Object.create(store, {
+      acquireLease: {
+        value: async (cluster: string, holder: string, ttlMs: number, now: number) => {
+          if (holder.includes(':forget:')) {
+            const tick = await store.acquireLease(cluster, 'tick', 60_000, now);
+            const current = (await store.readState(cluster))?.state;
+            if (!tick || !current) throw new Error('tick');
+            const operation = { kind: 'add' as const, id: 'add-5', serverId: 5, role: 'observer' as const, zone: 'a', startedAt: now, step: 'launching' as const, stepSince: now, why: 'more readers' };
+            await store.writeState(cluster, { ...current, nextServerId: 6, operation }, tick);
+            await store.releaseLease(tick);
+          }
+          return store.acquireLease(cluster, holder, ttlMs, now);
+        },
+      },
+    }) as MemoryStateStore;
+    const deps = modelDeps(racing, new Map([['orders', model]]));
+    await expect(runOperatorAction(deps, { action: 'forget', cluster: 'orders', serverId: 2 }, Date.now())).rejects.toThrow(ConcurrentChangeError);
+    const after = (await store.readState('orders'))?.state;
+    expect(after?.operation?.id).toBe('add-5');
+    expect(after?.nextServerId).toBe(6);
+    expect(after?.health.map((h) => h.serverId)).toEqual([2]);
+  });
+
+  it('drops what the state remembers of a gone server under its own lease', async () => {
+    const store = new MemoryStateStore();
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
+    await store.writeSpec('orders', spec);
+    const lease = await store.acquireLease('orders', 'setup', 60_000, Date.now());
+    if (!lease) throw new Error('lease');
+    await store.writeState('orders', { ...initialState('orders', 5), health: [{ serverId: 2, misses: 4, missingSince: 1, slowTicks: 0 }], replaceRequests: [2] }, lease);
+    await store.releaseLease(lease);
+    const deps = modelDeps(store, new Map([['orders', new ModelEnsemble(spec, [1, 3, 4])]]));
+    const result = await runOperatorAction(deps, { action: 'forget', cluster: 'orders', serverId: 2 }, Date.now());
+    expect(result.message).toBe('server 2 forgotten');
+    expect((await store.readState('orders'))?.state).toMatchObject({ health: [], replaceRequests: [] });
+  });
+});
