@@ -1,7 +1,7 @@
 // Every metric the controller publishes: one place for names and units. Namespace from
 // POWERTOOLS_METRICS_NAMESPACE (default ZkAutoscaler); dimensions `service` and `cluster`, plus
 // `serverId` for per-server metrics. The alarm metrics also go out with `service` alone (one alarm
-// for every cluster under the prefix).
+// for every cluster under the prefix); TickFailed goes out with `service` and `kind`.
 
 export const NAMESPACE = 'ZkAutoscaler';
 
@@ -25,4 +25,10 @@ export const SERVER_METRICS = {
   outstandingRequests: { name: 'ServerOutstandingRequests', unit: 'Count' },
   connections: { name: 'ServerConnections', unit: 'Count' },
   packetsReceived: { name: 'ServerPacketsReceived', unit: 'Count' },
+} as const;
+
+/** Published by the tick function, once per failed cluster tick (or failed invocation), with the
+ * dimensions `service` and `kind` (the error's kind): the access-denied alarm watches kind=access. */
+export const TICK_METRICS = {
+  failed: { name: 'TickFailed', unit: 'Count' },
 } as const;
