@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AwsAccessError, AwsCallError, awsCallError } from '../../../lib/adapters/aws/awsErrors.js';
+import { AwsAccessError, AwsCallError } from '../../../lib/adapters/aws/awsErrors.js';
 import { Ec2Fleet } from '../../../lib/adapters/aws/ec2Fleet.js';
 import { EnvSchema } from '../../../lib/config/index.js';
 import type { Log } from '../../../lib/ports/index.js';
@@ -101,7 +100,7 @@ describe('the AWS clients of the wiring', () => {
     };
     const clients = awsClients();
     const deps = buildAwsDeps(EnvSchema.parse({}), clients, quiet);
-    const ssm = await rejection(clients.ssm.send(new GetParametersByPathCommand({ Path: '/zk-autoscaler' })).catch((err: unknown) => Promise.reject(awsCallError('ssm', 'GetParametersByPath', '/zk-autoscaler', err))));
+    const ssm = await rejection(deps.store.listClusters());
     const ec2 = await rejection(new Ec2Fleet(clients.ec2, 'orders', 'pw', quiet).list());
     const cloudWatch = await rejection(deps.load.loadWindow('orders', [1], 300, Date.now()));
     for (const err of [ssm, ec2, cloudWatch]) {
