@@ -55,7 +55,9 @@ const OperationBase = {
 export const OperationSchema = z.discriminatedUnion('kind', [
   strictObject({ kind: z.literal('add'), ...OperationBase, role: RoleSchema, zone: ZoneNameSchema }),
   strictObject({ kind: z.literal('replace'), ...OperationBase, replaces: ServerIdSchema, role: RoleSchema, zone: ZoneNameSchema }),
-  strictObject({ kind: z.literal('remove'), ...OperationBase }),
+  /** `joinFailed`: the removal rolls back a joiner that did not start, sync or run a supported
+   * ZooKeeper; its boot log is kept as evidence before it is stopped. */
+  strictObject({ kind: z.literal('remove'), ...OperationBase, joinFailed: z.literal(true).optional() }),
 ]);
 
 export const ZoneAvoidedSchema = strictObject({ zone: ZoneNameSchema, until: TimeMs, why: boundedText(TEXT_BYTES.zoneWhy) });
@@ -87,6 +89,9 @@ const StateV2Schema = strictObject({
   replaceRequests: z.array(ServerIdSchema).max(MAX_TRACKED_SERVERS).default([]),
   /** Operator requests up to this time have been taken into the state. */
   requestsSeenUpTo: TimeMs.default(0),
+  /** New servers that did not start, sync or run a supported ZooKeeper, in a row, from the launch
+   * template version they had ('' without one): launches back off, then stop until it changes. */
+  launchFailures: strictObject({ count: Count, lastAt: TimeMs, template: z.string().regex(/^[0-9]{0,9}$/) }).optional(),
 });
 
 /** A state written by schema version 1 (which also kept a member list and each miss's text) is

@@ -34,6 +34,7 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
     operationInFlight: thought.state.operation !== undefined,
     failedMembers: [...thought.detection.verdicts.values()].filter((v) => v.status === 'failed').length,
     observerShortfall: Math.max(0, thought.decision.observers.desired - thought.decision.observers.current),
+    launchFailures: thought.state.launchFailures?.count ?? 0,
     load: {
       connections: total((s) => s.connections),
       avgLatencyMs: healthy.length ? total((s) => s.avgLatencyMs) / healthy.length : 0,

@@ -4,7 +4,9 @@ import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
 import {
   connectStrings,
+  fitState,
   hasQuorum,
+  launchLanded,
   hexVersion,
   syncedIds,
   think,
@@ -151,7 +153,12 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
       }
       await deps.store.writeState(cluster, thought.state, lease); // write-ahead: a crash from here on is resumed
       if (!acts) return result('waited', thought.step.why, common);
-      await execute(thought.step, { spec, ports, session, observation: observed.observation, log, fence: fenceFor(deps, lease) });
+      const landed = await execute(thought.step, { spec, ports, session, observation: observed.observation, log, fence: fenceFor(deps, lease) });
+      if (landed && thought.step.kind === 'launch') {
+        // EC2 put the server in another zone (no capacity where asked): the state follows it.
+        const moved = launchLanded(thought.state, thought.step.serverId, landed.zone, deps.clock());
+        if (moved !== thought.state) await deps.store.writeState(cluster, fitState(moved), lease);
+      }
       return result('acted', thought.step.why, common);
     } finally {
       await deps.store.releaseLease(lease);
@@ -195,15 +202,16 @@ function fenceFor(deps: Deps, lease: Lease): Execution['fence'] {
   };
 }
 
-async function execute(step: Step, x: Execution): Promise<void> {
+/** Runs the step; a launch answers where the server really went. */
+async function execute(step: Step, x: Execution): Promise<{ zone: string } | undefined> {
   const config = x.observation.config.readable ? x.observation.config.config : undefined;
   switch (step.kind) {
     case 'launch': {
       if (!config) throw new Error('launch planned without a readable config');
       await x.fence('launch');
       const instance = await x.ports.fleet.launch({ spec: x.spec, serverId: step.serverId, role: step.role, zone: step.zone, operationId: step.operationId, committed: config.members });
-      x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: step.zone });
-      return;
+      x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: instance.zone });
+      return { zone: instance.zone };
     }
     case 'reconfig': {
       if (!config || !x.session) throw new Error('reconfig planned without a readable config');
@@ -217,6 +225,7 @@ async function execute(step: Step, x: Execution): Promise<void> {
     case 'terminate': {
       // The removed server stops only after a later write went through the new quorum.
       await x.fence('terminate');
+      if (step.bootLog) await keepBootLog(step.serverId, x);
       if (x.session && config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await x.session.confirmWrite();
       await x.ports.fleet.terminate(step.serverId);
       x.log.info(`terminated server ${step.serverId}`, { serverId: step.serverId });
@@ -224,6 +233,17 @@ async function execute(step: Step, x: Execution): Promise<void> {
     }
     default:
       return;
+  }
+}
+
+/** A joiner that failed to join leaves its boot log in ours: the first thing an operator reads. */
+async function keepBootLog(serverId: number, x: Execution): Promise<void> {
+  try {
+    const bootLog = await x.ports.fleet.bootLog(serverId);
+    x.log.error(`server ${serverId} failed to join: ${bootLog === undefined ? 'no boot log' : 'the last lines of its boot log follow'}`, { serverId, bootLog });
+  } catch (err) {
+    // Evidence is worth a warning, not the rollback: the server is stopped all the same.
+    x.log.warn(`server ${serverId} failed to join; its boot log could not be read`, { serverId, error: toControllerError(err) });
   }
 }
 

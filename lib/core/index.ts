@@ -19,3 +19,4 @@ export * from './strategies/index.js';
 export * from './limits.js';
 export * from './text.js';
 export * from './nextState.js';
+export * from './placement.js';

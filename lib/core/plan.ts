@@ -5,7 +5,9 @@ import type { Decision, Replacement } from './decide.js';
 import type { Detection } from './detect.js';
 import type { MembershipChange } from './membershipChange.js';
 import { describeChange } from './membershipChange.js';
-import { MAX_ZONES_AVOIDED } from './limits.js';
+import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
+import { clipText } from './text.js';
+import { placementCandidates } from './placement.js';
 import { MAX_SERVER_ID, type ConfigMember, type EnsembleConfig, type Role, type ServerId } from './model.js';
 import type { Instance, Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
@@ -26,13 +28,16 @@ export type WaitReason =
   | 'joiner-starting'
   | 'joiner-syncing'
   | 'quorum-not-synced'
-  | 'server-ids-exhausted';
+  | 'server-ids-exhausted'
+  | 'launch-backoff'
+  | 'launch-failing';
 
 export type Step =
   | { readonly kind: 'launch'; readonly serverId: ServerId; readonly role: Role; readonly zone: string; readonly operationId: string; readonly why: string }
   | { readonly kind: 'reconfig'; readonly change: MembershipChange; readonly why: string }
-  /** The executor confirms a write through the quorum before it stops the server. */
-  | { readonly kind: 'terminate'; readonly serverId: ServerId; readonly why: string }
+  /** The executor confirms a write through the quorum before it stops the server; for a joiner
+   * that failed to join, it first keeps its boot log as evidence. */
+  | { readonly kind: 'terminate'; readonly serverId: ServerId; readonly why: string; readonly bootLog?: boolean }
   | { readonly kind: 'wait'; readonly blockedBy: WaitReason; readonly why: string }
   | { readonly kind: 'none'; readonly why: string };
 
@@ -64,10 +69,6 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
     return wait('no-quorum', `no quorum: ${up} of ${voters.size} voters serving; nothing changes (recovery is an operator action)`);
   }
   if (spec.paused) return wait('paused', 'paused by the operator: observing only');
-  const blocking = membersBlockingReconfig(observed.probes);
-  if (blocking.length > 0) {
-    return wait('unsafe-version', `server ${blocking.map((b) => `${b.serverId} runs ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+`);
-  }
   const ctx: Context = { spec, observed, detection, decision, now, config, synced, leader: leaderOf(observed.probes) };
   if (state.operation) {
     const advanced = advance(ctx, state, state.operation);
@@ -83,6 +84,9 @@ function next(ctx: Context, state: ControllerState): Plan {
   if (stray) {
     return { step: { kind: 'terminate', serverId: stray.serverId, why: `server ${stray.serverId} (${stray.instanceId}) runs outside the config: stop it` }, state };
   }
+  // Every operation ends in a reconfig: none starts while a member runs a ZooKeeper that may not take one.
+  const blocking = unsafeVersions(ctx, ctx.config.members.map((m) => m.serverId));
+  if (blocking) return { step: { kind: 'wait', blockedBy: 'unsafe-version', why: blocking }, state };
   const { decision } = ctx;
   const replacement = decision.replacements[0];
   if (replacement) return replace(ctx, state, replacement);
@@ -97,6 +101,8 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   const size = r.role === 'voter' ? ctx.decision.voters : ctx.decision.observers;
   // A failed member that scale-in would take anyway is removed, not replaced.
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
+  const held = launchHeld(ctx, state, r.why);
+  if (held) return held;
   const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
   const { zone, cursor, note } = placeZone(ctx, state, r.role, r.serverId);
@@ -105,6 +111,8 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
 }
 
 function add(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
+  const held = launchHeld(ctx, state, why);
+  if (held) return held;
   const id = nextServerId(ctx, state);
   if (id === undefined) return exhausted(state);
   const { zone, cursor, note } = placeZone(ctx, state, role);
@@ -142,7 +150,10 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
       }
       return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [], remove: [op.serverId], fromVersion: config.version }, op.why);
     }
-    if (instance) return { step: { kind: 'terminate', serverId: op.serverId, why: `${op.why}: its removal committed; stop it` }, state: at('terminating') };
+    if (instance) {
+      const why = op.joinFailed ? `${op.why}: stop it` : `${op.why}: its removal committed; stop it`;
+      return { step: { kind: 'terminate', serverId: op.serverId, why, ...(op.joinFailed ? { bootLog: true } : {}) }, state: at('terminating') };
+    }
     return undefined;
   }
 
@@ -161,11 +172,14 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
   // The joiner is not in the config yet.
   if (!instance || !joinerAlive) {
     if (op.step === 'launching' && !stuck('launching')) return launch(state, op, `${op.why}: launch server ${op.serverId} in ${op.zone}`);
-    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`, true);
+    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`, { zone: true, join: true });
   }
   const joiner = ctx.observed.probes.find((p) => p.serverId === op.serverId);
+  // A joiner whose ZooKeeper may not take a reconfig can never be added: give it up at once.
+  const badVersion = unsafeVersions(ctx, [op.serverId]);
+  if (badVersion) return abandon(ctx, state, op, badVersion, { join: true });
   if (!synced.has(op.serverId)) {
-    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`, true);
+    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`, { zone: true, join: true });
     const status = joiner ? joiner.result.status : 'not probed';
     const reason = op.step === 'launching' ? 'joiner-starting' : 'joiner-syncing';
     return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
@@ -177,6 +191,9 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
 }
 
 function reconfigure(ctx: Context, state: ControllerState, change: MembershipChange, why: string): Plan {
+  const involved = [...ctx.config.members.map((m) => m.serverId), ...(change.kind === 'incremental' ? change.add.map((m) => m.serverId) : [])];
+  const blocking = unsafeVersions(ctx, involved);
+  if (blocking) return { step: { kind: 'wait', blockedBy: 'unsafe-version', why: `${why}: ${describeChange(change)} waits: ${blocking}` }, state };
   const safety = reconfigSafety(ctx.config, change, ctx.synced);
   if (!safety.safe) return { step: { kind: 'wait', blockedBy: 'quorum-not-synced', why: `${why}: ${describeChange(change)} waits: ${safety.why}` }, state };
   return { step: { kind: 'reconfig', change, why: `${why}: ${describeChange(change)}; ${safety.why}` }, state };
@@ -188,16 +205,42 @@ function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | '
 
 /** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. A
  * joiner that did not start or sync may say more about its zone (an outage, no capacity) than about
- * itself, so the next servers go elsewhere for a while. */
-function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, zoneAtFault = false): Plan {
-  const removal: Operation = { kind: 'remove', id: `remove-${op.serverId}`, serverId: op.serverId, startedAt: ctx.now, step: 'terminating', stepSince: ctx.now, why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}` };
+ * itself, so the next servers go elsewhere for a while; and a joiner that failed to join at all
+ * counts against the launch template (launches back off, then stop: launchHeld). */
+function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, fault: { zone?: boolean; join?: boolean } = {}): Plan {
+  const joinFailed = fault.join === true && op.kind !== 'remove';
+  const removal: Operation = {
+    kind: 'remove',
+    id: `remove-${op.serverId}`,
+    serverId: op.serverId,
+    startedAt: ctx.now,
+    step: 'terminating',
+    stepSince: ctx.now,
+    why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}`,
+    ...(joinFailed ? { joinFailed: true as const } : {}),
+  };
   const avoided =
-    zoneAtFault && op.kind !== 'remove'
+    fault.zone && op.kind !== 'remove'
       ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}` }].slice(-MAX_ZONES_AVOIDED)
       : state.zonesAvoided;
-  const rolledBack = { ...state, operation: removal, zonesAvoided: avoided };
+  const template = ctx.spec.launchTemplate?.version ?? '';
+  const before = state.launchFailures?.template === template ? state.launchFailures.count : 0;
+  const launchFailures = joinFailed ? { count: Math.min(MAX_COUNT, before + 1), lastAt: ctx.now, template } : state.launchFailures;
+  const rolledBack = { ...state, operation: removal, zonesAvoided: avoided, ...(launchFailures ? { launchFailures } : {}) };
   const advanced = advance(ctx, rolledBack, removal);
   return advanced ?? next(ctx, withoutOperation(rolledBack)); // nothing left to stop
+}
+
+/**
+ * The state once the operation's instance is known to be in `zone`: EC2 moves a launch to another
+ * zone when the one asked for has no capacity. The operation follows it (a retry finds the same
+ * instance) and placement skips the full zone for a while. The same state when nothing moved.
+ */
+export function launchLanded(state: ControllerState, serverId: ServerId, zone: string, now: number): ControllerState {
+  const op = state.operation;
+  if (!op || op.kind === 'remove' || op.serverId !== serverId || op.zone === zone) return state;
+  const full = { zone: op.zone, until: now + ZONE_AVOIDED_MS, why: clipText(`no capacity: server ${serverId} went to ${zone}`, TEXT_BYTES.zoneWhy) };
+  return { ...state, operation: { ...op, zone }, zonesAvoided: [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== op.zone), full].slice(-MAX_ZONES_AVOIDED) };
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
@@ -210,13 +253,15 @@ function started(ctx: Context, state: ControllerState, op: Extract<Operation, { 
   };
 }
 
-/** The state once the operation is over: the members it took out are forgotten, ids stay spent. */
+/** The state once the operation is over: the members it took out are forgotten, ids stay spent; a
+ * server that joined clears the record of failed launches. */
 function withoutOperation(state: ControllerState): ControllerState {
-  const { operation, ...rest } = state;
+  const { operation, ...kept } = state;
   if (!operation) return state;
+  const { launchFailures: _cleared, ...rest } = kept;
   const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
   return {
-    ...rest,
+    ...(operation.kind === 'remove' ? kept : rest),
     health: state.health.filter((h) => h.serverId !== gone),
     ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
   };
@@ -238,24 +283,45 @@ function exhausted(state: ControllerState): Plan {
  * operation timeout that found them). */
 const ZONE_AVOIDED_MS = 30 * 60_000;
 
-/** Zone spread first (the zones with the fewest members of this role, not counting the member being
- * replaced: it is leaving), then the placement strategy. */
+/** After a new server failed to join, the next launch waits 1 min, doubling with each failure in a
+ * row up to 30 min; after 3 from one launch template version launches stop for 6 h (or until the
+ * spec names another version): a bad image or security group must not spend an id a minute. */
+export const LAUNCH_BACKOFF = { firstMs: 60_000, maxMs: 30 * 60_000, stopAfter: 3, stoppedMs: 6 * 3_600_000 } as const;
+
+function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | undefined {
+  const failures = state.launchFailures;
+  const template = ctx.spec.launchTemplate?.version ?? '';
+  if (!failures || failures.template !== template) return undefined;
+  const since = ctx.now - failures.lastAt;
+  const from = template ? `launch template version ${template}` : 'this launch configuration';
+  const minutes = (ms: number): string => `${Math.ceil(ms / 60_000)} min`;
+  if (failures.count >= LAUNCH_BACKOFF.stopAfter && since < LAUNCH_BACKOFF.stoppedMs) {
+    const sentence = `${why}: but ${failures.count} new servers in a row from ${from} failed to join; launches stopped for another ${minutes(LAUNCH_BACKOFF.stoppedMs - since)} or until the spec names another version`;
+    return { step: { kind: 'wait', blockedBy: 'launch-failing', why: sentence }, state };
+  }
+  const backoff = Math.min(LAUNCH_BACKOFF.firstMs * 2 ** (failures.count - 1), LAUNCH_BACKOFF.maxMs);
+  if (since < backoff) {
+    const sentence = `${why}: but the last ${failures.count} new server(s) from ${from} failed to join; next launch in ${minutes(backoff - since)}`;
+    return { step: { kind: 'wait', blockedBy: 'launch-backoff', why: sentence }, state };
+  }
+  return undefined;
+}
+
+/** Why the members among `ids` may not take a reconfig (a ZooKeeper older than 3.5.9 / 3.6.2, or one
+ * whose version cannot be read), or undefined. */
+function unsafeVersions(ctx: Context, ids: readonly ServerId[]): string | undefined {
+  const blocking = membersBlockingReconfig(ctx.observed.probes).filter((b) => ids.includes(b.serverId));
+  return blocking.length > 0 ? `server ${blocking.map((b) => `${b.serverId} runs ZooKeeper ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+` : undefined;
+}
+
+/** Zone spread (placement.ts: zones not avoided, then the fewest staying members of the role, the
+ * member being replaced not counted: it is leaving), then the placement strategy among the rest. */
 function placeZone(ctx: Context, state: ControllerState, role: Role, replacing?: ServerId): { zone: string; cursor: number; note: string } {
   if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor, note: '' };
-  const members = ctx.config.members.filter((m) => m.role === role && m.serverId !== replacing);
-  const counts = new Map(ctx.spec.zones.map((z) => [z.name, 0]));
-  for (const m of members) {
-    const zone = zoneOf(ctx, m.serverId);
-    if (zone !== undefined && counts.has(zone)) counts.set(zone, (counts.get(zone) ?? 0) + 1);
-  }
-  // A zone avoided after a failed launch is skipped while another zone is left.
-  const avoided = state.zonesAvoided.filter((z) => z.until > ctx.now && counts.has(z.zone));
-  const skipped = avoided.length < counts.size ? avoided : [];
-  for (const z of skipped) counts.delete(z.zone);
-  const fewest = Math.min(...counts.values());
-  const candidates: Candidate[] = [...counts].filter(([, n]) => n === fewest).map(([zone]) => zoneLoad(ctx, zone));
+  const placed = ctx.config.members.filter((m) => m.role === role && m.serverId !== replacing).map((m) => ({ serverId: m.serverId, zone: zoneOf(ctx, m.serverId) }));
+  const { kept, note } = placementCandidates({ zones: ctx.spec.zones.map((z) => z.name), role, placed, avoided: state.zonesAvoided, now: ctx.now });
+  const candidates: Candidate[] = kept.map((c) => zoneLoad(ctx, c.zone));
   const pick = STRATEGIES[ctx.spec.strategies.placement].pick(candidates, { purpose: 'place', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
-  const note = skipped.map((z) => ` (zone ${z.zone} skipped for another ${Math.ceil((z.until - ctx.now) / 60_000)} min: ${z.why})`).join('');
   return { zone: pick.chosen.key, cursor: pick.cursor, note };
 }
 

@@ -23,9 +23,12 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
   const detection = detect(spec, state, observed, now);
   const decision = decide(spec, state, observed, detection, now);
   const planned = plan(spec, state, observed, detection, decision, now);
-  // A member an operation just took out is forgotten, counters and all.
+  // A member an operation just took out is forgotten, counters and all; one a rolled-back
+  // replacement left in the config keeps its evidence (detection must not start again from zero).
+  const members = new Set(observed.config.readable ? observed.config.config.members.map((m) => m.serverId) : []);
   const finished = state.operation && state.operation.id !== planned.state.operation?.id ? state.operation : undefined;
-  const gone = finished?.kind === 'remove' ? finished.serverId : finished?.kind === 'replace' ? finished.replaces : undefined;
+  const taken = finished?.kind === 'remove' ? finished.serverId : finished?.kind === 'replace' ? finished.replaces : undefined;
+  const gone = taken !== undefined && !members.has(taken) ? taken : undefined;
   const next: ControllerState = {
     ...planned.state,
     health: detection.health.filter((h) => h.serverId !== gone),
@@ -35,7 +38,6 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
   };
   if (decision.scaleInHold) next.scaleInHold = decision.scaleInHold;
   else delete next.scaleInHold;
-  const members = new Set(observed.config.readable ? observed.config.config.members.map((m) => m.serverId) : []);
   return { detection, decision, step: planned.step, state: fitState(boundState(next, members)) };
 }
 

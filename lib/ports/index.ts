@@ -80,12 +80,16 @@ export interface LaunchRequest {
 }
 
 export interface Fleet {
-  /** Every instance of this cluster, whatever its state. */
+  /** Every instance of this cluster, whatever its state, terminated ones too while the fleet still
+   * lists them (EC2: about an hour), so a server whose instance is gone is failed at once. */
   list(): Promise<Instance[]>;
   /** Idempotent per operation: a launch already done returns the same instance. */
   launch(request: LaunchRequest): Promise<Instance>;
   /** Stops the server hard and forgets it; idempotent; refuses instances not of this cluster. */
   terminate(serverId: ServerId): Promise<void>;
+  /** The last lines the server's instance wrote while it booted (EC2's console output, the local
+   * server's log), or undefined when it has none: the evidence kept when a joiner failed to join. */
+  bootLog(serverId: ServerId): Promise<string | undefined>;
 }
 
 export interface Probe {
@@ -121,6 +125,8 @@ export interface TickMetrics {
   readonly failedMembers: number;
   /** Observers the decision wants beyond those there are (load above target, or a size raised). */
   readonly observerShortfall: number;
+  /** New servers that failed to join in a row from the current launch template (launches back off, then stop). */
+  readonly launchFailures: number;
   readonly load: EnsembleLoad;
   readonly servers: readonly {
     readonly serverId: ServerId;

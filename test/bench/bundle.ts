@@ -23,7 +23,7 @@ export async function measureBundles(imports: number): Promise<BundleFigures> {
       zipBytes[fn] = statSync(zip).size;
       const dir = join(out, fn);
       execFileSync('unzip', ['-q', '-o', zip, '-d', dir]);
-      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(join(dir, 'functions', `${fn}.js`))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(join(dir, 'functions', `${fn}.cjs`))});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
       coldImportMs[fn] = Array.from({ length: imports }, () =>
         Math.round(Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, AWS_REGION: 'eu-west-1', AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim())),
       );

@@ -12,6 +12,7 @@ fleetContract('EC2 (SDK mock with EC2 semantics)', async () => {
     list: async () => (ec2.boot(), fleet.list()),
     launch: (r) => fleet.launch({ ...r, spec: { ...r.spec, launchTemplate: { id: 'lt-0abc', version: '3' } } }),
     terminate: (id) => fleet.terminate(id),
+    bootLog: (id) => fleet.bootLog(id),
   };
   return booting;
 });

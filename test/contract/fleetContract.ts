@@ -30,6 +30,7 @@ export function fleetContract(name: string, open: () => Promise<Fleet>, { timeou
       await fleet.terminate(7);
       expect((await fleet.list()).filter((i) => i.serverId === 7 && (i.state === 'running' || i.state === 'pending'))).toEqual([]);
       await fleet.terminate(99); // never launched: nothing to do
+      expect(await fleet.bootLog(99)).toBeUndefined();
     }, timeoutMs);
   });
 }

@@ -27,6 +27,7 @@ export function crashingOnce<D extends Deps>(deps: D, call: CrashCall, when: Cra
     list: () => f.list(),
     launch: (request) => wrap('launch', () => f.launch(request)),
     terminate: (id) => wrap('terminate', () => f.terminate(id)),
+    bootLog: (id) => f.bootLog(id),
   });
   const session = (s: EnsembleSession): EnsembleSession => ({
     readConfig: () => s.readConfig(),

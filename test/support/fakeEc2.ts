@@ -2,6 +2,7 @@ import {
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   EC2Client,
+  GetConsoleOutputCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
   type DescribeInstancesCommandInput,
@@ -11,8 +12,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 // EC2's semantics behind an SDK mock: a ClientToken returns the instance it first launched
-// (IdempotentParameterMismatch when the parameters differ), subnets that have no capacity,
-// tag and state filters, paginated describes, idempotent terminate, impaired status checks.
+// (IdempotentParameterMismatch when the parameters differ), subnets that have no capacity, each
+// subnet in its availability zone, tag and state filters, paginated describes that may not show a
+// new instance yet (reads are eventually consistent), terminated instances still listed, idempotent
+// terminate, impaired status checks, console output.
 
 export class FakeEc2 {
   readonly client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -22,9 +25,15 @@ export class FakeEc2 {
   readonly noCapacity = new Set<string>();
   readonly impaired = new Set<string>();
   readonly runs: RunInstancesCommandInput[] = [];
+  /** Console output per instance id, as GetConsoleOutput returns it (decoded). */
+  readonly consoles = new Map<string, string>();
+  /** A new instance is missing from this many DescribeInstances answers after its launch. */
+  describeLag = 0;
+  private readonly unseen = new Map<string, number>();
   private next = 1;
 
-  constructor() {
+  /** @param subnets each subnet's availability zone; `subnet-x` is in zone `x` unless given. */
+  constructor(private readonly subnets: Readonly<Record<string, string>> = {}) {
     this.mock.on(RunInstancesCommand).callsFake((input: RunInstancesCommandInput) => {
       this.runs.push(input);
       const { ClientToken: token, ...params } = input;
@@ -40,15 +49,24 @@ export class FakeEc2 {
         PrivateIpAddress: `10.0.${this.next}.10`,
         State: { Name: 'pending', Code: 0 },
         SubnetId: input.SubnetId,
-        Placement: { AvailabilityZone: `az-of-${input.SubnetId}` },
+        Placement: { AvailabilityZone: this.subnets[input.SubnetId ?? ''] ?? (input.SubnetId ?? '').replace(/^subnet-/, '') },
+        LaunchTime: new Date(Date.now() + this.next),
         Tags: input.TagSpecifications?.[0]?.Tags ?? [],
       };
       this.instances.set(id, instance);
+      if (this.describeLag > 0) this.unseen.set(id, this.describeLag);
       if (token) this.tokens.set(token, { id, params: JSON.stringify(params) });
       return { Instances: [instance] };
     });
     this.mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
-      const matches = [...this.instances.values()].filter((i) =>
+      if (!input.NextToken) {
+        for (const [id, left] of this.unseen) {
+          if (left <= 1) this.unseen.delete(id);
+          else this.unseen.set(id, left - 1);
+        }
+      }
+      const visible = [...this.instances.values()].filter((i) => !this.unseen.has(i.InstanceId ?? ''));
+      const matches = visible.filter((i) =>
         (input.Filters ?? []).every((f) => {
           if (f.Name === 'instance-state-name') return f.Values?.includes(i.State?.Name ?? '');
           if (f.Name?.startsWith('tag:')) return i.Tags?.some((t) => t.Key === f.Name?.slice(4) && f.Values?.includes(t.Value ?? ''));
@@ -68,6 +86,10 @@ export class FakeEc2 {
         if (i) i.State = { Name: 'terminated', Code: 48 };
       }
       return { TerminatingInstances: (input.InstanceIds ?? []).map((id) => ({ InstanceId: id })) };
+    });
+    this.mock.on(GetConsoleOutputCommand).callsFake((input: { InstanceId?: string }) => {
+      const text = this.consoles.get(input.InstanceId ?? '');
+      return { InstanceId: input.InstanceId, ...(text !== undefined ? { Output: Buffer.from(text, 'utf8').toString('base64') } : {}) };
     });
     this.mock.on(DescribeInstanceStatusCommand).callsFake((input: { InstanceIds?: string[] }) => ({
       InstanceStatuses: (input.InstanceIds ?? []).map((id) => ({

@@ -28,6 +28,7 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
         onAct('terminate');
         model.apply({ kind: 'terminate', serverId, why: '' });
       },
+      bootLog: async (serverId) => (model.servers.has(serverId) ? `model server ${serverId}: booted at tick ${model.servers.get(serverId)?.launchedAtTick}` : undefined),
     },
     probe: { probe: async (targets) => model.observe().probes.filter((p: MemberProbe) => targets.some((t) => t.serverId === p.serverId)) },
     ensemble: { open: async () => session },

@@ -28,6 +28,7 @@ export class EmfMetricsSink implements MetricsSink {
     add(ensemble, ENSEMBLE_METRICS.failedMembers, m.failedMembers);
     add(ensemble, ENSEMBLE_METRICS.operationInFlight, m.operationInFlight ? 1 : 0);
     add(ensemble, ENSEMBLE_METRICS.observerShortfall, m.observerShortfall);
+    add(ensemble, ENSEMBLE_METRICS.launchFailures, m.launchFailures);
     add(ensemble, ENSEMBLE_METRICS.connections, m.load.connections);
     add(ensemble, ENSEMBLE_METRICS.avgLatency, m.load.avgLatencyMs);
     add(ensemble, ENSEMBLE_METRICS.outstandingRequests, m.load.outstandingRequests);
@@ -37,6 +38,7 @@ export class EmfMetricsSink implements MetricsSink {
     add(fleetWide, ENSEMBLE_METRICS.quorumMargin, m.quorumMargin);
     add(fleetWide, ENSEMBLE_METRICS.failedMembers, m.failedMembers);
     add(fleetWide, ENSEMBLE_METRICS.observerShortfall, m.observerShortfall);
+    add(fleetWide, ENSEMBLE_METRICS.launchFailures, m.launchFailures);
     fleetWide.publishStoredMetrics();
     for (const s of m.servers) {
       const server = this.document(m.at, { cluster: m.cluster, serverId: String(s.serverId) });

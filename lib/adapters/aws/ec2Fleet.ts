@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  GetConsoleOutputCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
   type EC2Client,
@@ -20,8 +21,10 @@ import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } fro
 // The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
 // zone the planner chose (the next zone when one has no capacity), tagged with the cluster, server
 // id, role and operation, with user data rendered by the bootstrap function local mode runs, and a
-// ClientToken derived from the operation, so a retried tick never launches twice. Only instances
-// tagged for this cluster are ever listed or terminated.
+// ClientToken derived from the operation, so a retried tick never launches twice; before launching
+// again it looks for the operation's instance by its tag, since EC2's token is per zone and a
+// capacity fallback lands elsewhere. Only instances tagged for this cluster are ever listed or
+// terminated; terminated ones are listed while EC2 still shows them, so a gone server fails at once.
 
 export const TAG = {
   cluster: 'zk-autoscaler:cluster',
@@ -32,6 +35,8 @@ export const TAG = {
 } as const;
 
 const ServerIdTag = z.coerce.number().int().min(1).max(255);
+/** Console lines kept as a failed joiner's evidence. */
+const BOOT_LOG_LINES = 20;
 const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unsupported']);
 
 export class Ec2Fleet implements Fleet {
@@ -53,20 +58,20 @@ export class Ec2Fleet implements Fleet {
         this.log.warn('instance with a malformed server-id tag ignored', { instanceId: i.InstanceId, tag: tags.get(TAG.serverId) });
         return [];
       }
-      return [{
-        serverId: serverId.data,
-        instanceId: i.InstanceId ?? '',
-        host: i.PrivateIpAddress ?? '',
-        state: impaired.has(i.InstanceId ?? '') ? 'impaired' : stateOf(i.State?.Name),
-        zone: tags.get('zk-autoscaler:zone') ?? i.Placement?.AvailabilityZone ?? 'unknown',
-        launchTemplateVersion: tags.get(TAG.templateVersion),
-      }];
+      const instance = this.instanceOf(i, serverId.data);
+      return [impaired.has(instance.instanceId) ? { ...instance, state: 'impaired' as const } : instance];
     });
   }
 
   async launch(request: LaunchRequest): Promise<Instance> {
     const { spec } = request;
     if (!spec.launchTemplate) throw new InvalidInputError(`spec of ${this.cluster}`, ['launchTemplate: required on AWS (id and version)']);
+    const launched = await this.describe([
+      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
+      { Name: `tag:${TAG.operation}`, Values: [request.operationId] },
+    ]);
+    const mine = launched.find((i) => i.State?.Name !== 'terminated' && tagsOf(i).get(TAG.serverId) === String(request.serverId));
+    if (mine) return this.instanceOf(mine, request.serverId);
     const zones = [...spec.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
     const userData = this.userData(request);
     let lastCapacityError: unknown;
@@ -89,7 +94,7 @@ export class Ec2Fleet implements Fleet {
         const instance = out.Instances?.[0];
         if (!instance?.InstanceId) throw new AwsCallError('ec2', 'RunInstances', `server ${request.serverId}`, 'NoInstanceReturned');
         if (zone.name !== request.zone) this.log.warn(`no capacity in ${request.zone}: server ${request.serverId} launched in ${zone.name}`, { serverId: request.serverId });
-        return { serverId: request.serverId, instanceId: instance.InstanceId, host: instance.PrivateIpAddress ?? '', state: stateOf(instance.State?.Name), zone: zone.name, launchTemplateVersion: spec.launchTemplate.version };
+        return { ...this.instanceOf(instance, request.serverId), zone: instance.Placement?.AvailabilityZone ?? zone.name };
       } catch (err) {
         if (!(err instanceof AwsCallError) || !CAPACITY_ERRORS.has(err.code)) throw err;
         lastCapacityError = err;
@@ -113,6 +118,31 @@ export class Ec2Fleet implements Fleet {
     }
     if (ids.length === 0) return;
     await this.call('TerminateInstances', ids.join(','), () => this.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })));
+  }
+
+  /** The console output of the server's newest instance, its last lines. */
+  async bootLog(serverId: ServerId): Promise<string | undefined> {
+    const instances = await this.describe([
+      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
+      { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] },
+    ]);
+    const newest = instances.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0))[0];
+    if (!newest?.InstanceId) return undefined;
+    const id = newest.InstanceId;
+    const out = await this.call('GetConsoleOutput', id, () => this.ec2.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true })));
+    if (!out.Output) return undefined;
+    return Buffer.from(out.Output, 'base64').toString('utf8').trimEnd().split('\n').slice(-BOOT_LOG_LINES).join('\n');
+  }
+
+  private instanceOf(i: Ec2Instance, serverId: ServerId): Instance {
+    return {
+      serverId,
+      instanceId: i.InstanceId ?? '',
+      host: i.PrivateIpAddress ?? '',
+      state: stateOf(i.State?.Name),
+      zone: i.Placement?.AvailabilityZone ?? tagsOf(i).get('zk-autoscaler:zone') ?? 'unknown',
+      launchTemplateVersion: tagsOf(i).get(TAG.templateVersion),
+    };
   }
 
   private userData(request: LaunchRequest): string {
@@ -153,7 +183,7 @@ export class Ec2Fleet implements Fleet {
     let token: string | undefined;
     do {
       const page = await this.call('DescribeInstances', this.cluster, () =>
-        this.ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] }], MaxResults: 100, NextToken: token })),
+        this.ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] }], MaxResults: 100, NextToken: token })),
       );
       for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []));
       token = page.NextToken;

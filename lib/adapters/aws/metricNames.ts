@@ -14,6 +14,8 @@ export const ENSEMBLE_METRICS = {
   failedMembers: { name: 'FailedMembers', unit: 'Count' },
   observerShortfall: { name: 'ObserverShortfall', unit: 'Count' },
   operationInFlight: { name: 'OperationInFlight', unit: 'Count' },
+  /** New servers that failed to join in a row: launches back off, and stop at 3 (the launch-failing alarm). */
+  launchFailures: { name: 'LaunchFailures', unit: 'Count' },
   connections: { name: 'Connections', unit: 'Count' },
   avgLatency: { name: 'AvgLatency', unit: 'Milliseconds' },
   outstandingRequests: { name: 'OutstandingRequests', unit: 'Count' },

@@ -52,6 +52,10 @@ export class LocalFleet implements Fleet {
     return instance;
   }
 
+  async bootLog(serverId: ServerId): Promise<string | undefined> {
+    return this.processes.list().some((s) => s.serverId === serverId) ? this.processes.logTail(serverId) : undefined;
+  }
+
   /** Stops the JVM hard (its clients fail over sooner than after SIGTERM) and removes its files. */
   async terminate(serverId: ServerId): Promise<void> {
     await this.processes.stop(serverId, 'kill');

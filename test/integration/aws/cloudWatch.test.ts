@@ -16,6 +16,7 @@ const tick: TickMetrics = {
   operationInFlight: true,
   failedMembers: 1,
   observerShortfall: 2,
+  launchFailures: 1,
   load: { connections: 40, avgLatencyMs: 2, outstandingRequests: 1 },
   servers: [
     { serverId: 1, healthy: true, role: 'leader', avgLatencyMs: 2, outstandingRequests: 1, connections: 40, packetsReceived: 9000, zxid: '100000010' },

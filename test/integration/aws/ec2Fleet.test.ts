@@ -22,7 +22,7 @@ const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.1.${i
 const request = { spec, serverId: 4, role: 'voter' as const, zone: 'eu-west-1b', operationId: 'replace-4', committed };
 
 function setup() {
-  const ec2 = new FakeEc2();
+  const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
   return { ec2, fleet: new Ec2Fleet(ec2.client, 'orders', 'secret', jsonLog(() => undefined)) };
 }
 
@@ -47,13 +47,45 @@ describe('Ec2Fleet', () => {
     expect(parseDynamicConfig(dynamic, 'user data').map((m) => `${m.serverId}:${m.role}:${m.host}`)).toEqual(['1:voter:10.0.1.1', '2:voter:10.0.1.2', '3:voter:10.0.1.3', '4:observer:0.0.0.0']);
   });
 
-  it('sends the same token when a later tick retries the same launch, and EC2 launches once', async () => {
+  it('finds the operation\'s instance when a later tick retries the launch, or, while EC2 does not list it yet, sends the same token', async () => {
     const { ec2, fleet } = setup();
     const first = await fleet.launch(request);
-    const again = await fleet.launch(request);
-    expect(ec2.runs.map((r) => r.ClientToken)).toEqual(['zka-orders-replace-4-eu-west-1b', 'zka-orders-replace-4-eu-west-1b']);
-    expect(again.instanceId).toBe(first.instanceId);
-    expect(ec2.instances.size).toBe(1);
+    expect((await fleet.launch(request)).instanceId).toBe(first.instanceId);
+    expect(ec2.runs).toHaveLength(1);
+    ec2.describeLag = 3;
+    const lagged = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
+    const again = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
+    expect(again.instanceId).toBe(lagged.instanceId);
+    expect(ec2.runs.map((r) => r.ClientToken).slice(1)).toEqual(['zka-orders-add-5-eu-west-1b', 'zka-orders-add-5-eu-west-1b']);
+    expect(ec2.instances.size).toBe(2);
+  });
+
+  it('launches one instance per operation across a capacity fallback, though the zone it asked for has capacity again', async () => {
+    const { ec2, fleet } = setup();
+    ec2.noCapacity.add('subnet-b');
+    const first = await fleet.launch(request);
+    expect(first.zone).toBe('eu-west-1a');
+    ec2.noCapacity.delete('subnet-b');
+    const again = await fleet.launch(request); // the next tick still asks for eu-west-1b
+    expect(again).toMatchObject({ instanceId: first.instanceId, zone: 'eu-west-1a' });
+    expect([...ec2.instances.values()].filter((i) => i.State?.Name !== 'terminated')).toHaveLength(1);
+  });
+
+  it('lists terminated instances while EC2 does, so a gone server is seen at once', async () => {
+    const { ec2, fleet } = setup();
+    await fleet.launch(request);
+    ec2.boot();
+    await fleet.terminate(4);
+    expect((await fleet.list()).map((i) => [i.serverId, i.state])).toEqual([[4, 'terminated']]);
+  });
+
+  it('keeps the last 20 lines of a server\'s console output as its boot log', async () => {
+    const { ec2, fleet } = setup();
+    const instance = await fleet.launch(request);
+    expect(await fleet.bootLog(4)).toBeUndefined();
+    ec2.consoles.set(instance.instanceId, Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n'));
+    expect((await fleet.bootLog(4))?.split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 11}`));
+    expect(await fleet.bootLog(9)).toBeUndefined();
   });
 
   it('moves on to the next zone when one has no capacity', async () => {

@@ -66,7 +66,7 @@ describe('plan: the next safe step', () => {
     expect(waiting.step).toEqual({ kind: 'wait', blockedBy: 'joiner-syncing', why: 'voters 3 -> 5: server 4 is not synced yet (not-serving)' });
 
     const late = think(bigger, stateFor(bigger, observed, { operation: op }), observed, T0 + 601_000);
-    expect(late.step).toEqual({ kind: 'terminate', serverId: 4, why: 'rolled back add of server 4: it did not sync within 600 s: its removal committed; stop it' });
+    expect(late.step).toEqual({ kind: 'terminate', serverId: 4, why: 'rolled back add of server 4: it did not sync within 600 s: stop it', bootLog: true });
     expect(late.state.operation).toMatchObject({ kind: 'remove', serverId: 4 });
   });
 
@@ -76,12 +76,15 @@ describe('plan: the next safe step', () => {
     const op = { kind: 'add' as const, id: 'add-4', serverId: 4, role: 'voter' as const, zone: 'a', startedAt: T0, step: 'launching' as const, stepSince: T0, why: 'voters 3 -> 5' };
     const late = think(bigger, stateFor(bigger, observed, { operation: op, nextServerId: 5 }), observed, T0 + 601_000);
     expect(late.state.zonesAvoided).toEqual([{ zone: 'a', until: T0 + 601_000 + 30 * 60_000, why: 'server 4: it did not start in time' }]);
-    expect(late.step).toMatchObject({ kind: 'launch', serverId: 5 });
-    expect(late.step.kind === 'launch' && late.step.zone).not.toBe('a');
-    expect(late.step.why).toMatch(/launch server 5 in [bc] \(zone a skipped for another 30 min: server 4: it did not start in time\) as a voter-to-be$/);
+    expect(late.step).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
+    const retry = think(bigger, late.state, observed, T0 + 601_000 + 61_000);
+    expect(retry.step).toMatchObject({ kind: 'launch', serverId: 5 });
+    expect(retry.step.kind === 'launch' && retry.step.zone).not.toBe('a');
+    expect(retry.step.why).toMatch(/launch server 5 in [bc] \(zone a skipped for another 29 min: server 4: it did not start in time\) as a voter-to-be$/);
 
     // Once the 30 min are over, zone a is a candidate again; while every zone is avoided, none is skipped.
-    const later = { ...late.state, operation: undefined, nextServerId: 6 };
+    const { launchFailures: _failures, ...rested } = late.state;
+    const later = { ...rested, operation: undefined, nextServerId: 6 };
     expect(think(bigger, later, observed, T0 + 601_000 + 31 * 60_000).step.why).not.toMatch(/skipped/);
     const allAvoided = { ...later, zonesAvoided: ['a', 'b', 'c'].map((zone) => ({ zone, until: T0 + 3_600_000, why: 'outage' })) };
     expect(think(bigger, allAvoided, observed, T0 + 700_000).step).toMatchObject({ kind: 'launch', serverId: 6 });
@@ -150,7 +153,7 @@ describe('plan: the next safe step', () => {
   it('refuses to reconfig while a member runs a ZooKeeper with known reconfig bugs', () => {
     const observed = observe(spec, { voters: [1, 2, 3] });
     const old: Observation = { ...observed, probes: [...observed.probes.slice(0, 2), serving(3, 'follower', { version: '3.5.8-1' })] };
-    expect(think(testSpec({ voters: { desired: 5 } }), stateFor(spec, old), old, T0).step).toEqual({ kind: 'wait', blockedBy: 'unsafe-version', why: 'server 3 runs 3.5.8-1: reconfig needs 3.5.9+ / 3.6.2+' });
+    expect(think(testSpec({ voters: { desired: 5 } }), stateFor(spec, old), old, T0).step).toEqual({ kind: 'wait', blockedBy: 'unsafe-version', why: 'server 3 runs ZooKeeper 3.5.8-1: reconfig needs 3.5.9+ / 3.6.2+' });
   });
 
   it('waits rather than remove a voter when the new voter set would have no synced quorum', () => {
