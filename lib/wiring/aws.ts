@@ -54,7 +54,7 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
     async portsFor(cluster, spec) {
       const password = await store.readSuperPassword(cluster);
       return {
-        fleet: new Ec2Fleet(clients.ec2, cluster, password, log),
+        fleet: new Ec2Fleet(clients.ec2, { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, cluster, superPassword: password, log }),
         probe: zooKeeperProbe({ timeoutMs: PROBE_TIMEOUT_MS, via: 'four-letter-words', clientPort: spec.zookeeper.clientPort, adminPort: spec.zookeeper.adminPort }),
         ensemble: zooKeeperEnsemble({ superPassword: password, timeoutMs: ADMIN_TIMEOUT_MS }),
       };

@@ -53,7 +53,7 @@ export async function measureCost(): Promise<Cost> {
 
   // The EC2 side of one tick: listing the fleet with its status checks.
   const ec2 = new FakeEc2();
-  const fleet = new Ec2Fleet(ec2.client, 'orders', 'pw', jsonLog(() => undefined));
+  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-bench', cluster: 'orders', superPassword: 'pw', log: jsonLog(() => undefined) });
   const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.0.${id}`, 'voter'));
   for (const id of [1, 2, 3]) await fleet.launch({ spec, serverId: id, role: 'voter', zone: 'a', operationId: `seed-${id}`, committed: committed.filter((m) => m.serverId !== id) });
   ec2.boot();

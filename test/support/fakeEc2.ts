@@ -46,6 +46,8 @@ export class FakeEc2 {
       const id = `i-${String(this.next++).padStart(8, '0')}`;
       const instance: Instance = {
         InstanceId: id,
+        // EC2 keeps the token an instance was launched with (DescribeInstances shows it).
+        ...(token ? { ClientToken: token } : {}),
         PrivateIpAddress: `10.0.${this.next}.10`,
         State: { Name: 'pending', Code: 0 },
         SubnetId: input.SubnetId,

@@ -9,6 +9,8 @@ import {
   type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import { DeploymentIdSchema } from '../../config/env.js';
+import { parseOrThrow } from '../../config/parse.js';
 import type { ClusterSpec } from '../../config/spec.js';
 import { renderServerFiles } from '../../core/bootstrap.js';
 import type { Instance, InstanceState, ServerId } from '../../core/index.js';
@@ -19,20 +21,40 @@ import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type Re
 import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
 
 // The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
-// zone the planner chose (the next zone when one has no capacity), tagged with the cluster, server
-// id, role and operation, with user data rendered by the bootstrap function local mode runs, and a
-// ClientToken derived from the operation, so a retried tick never launches twice; before launching
-// again it looks for the operation's instance by its tag, since EC2's token is per zone and a
-// capacity fallback lands elsewhere. Only instances tagged for this cluster are ever listed or
-// terminated; terminated ones are listed while EC2 still shows them, so a gone server fails at once.
+// zone the planner chose (the next zone when one has no capacity), tagged with the deployment,
+// cluster, server id, role and operation, with user data rendered by the bootstrap function local
+// mode runs, and a ClientToken derived from the deployment and the operation, so a retried tick
+// never launches twice; before launching again it looks for the operation's instance by its tag,
+// since EC2's token is per zone and a capacity fallback lands elsewhere. Terminated instances are
+// listed while EC2 still shows them, so a gone server fails at once.
+//
+// Ours is an instance this deployment launched: every describe filters on the deployment and the
+// cluster tags, and an instance so tagged counts only when its launch marker (the launched-by tag)
+// is the ClientToken EC2 recorded at its launch, the token this deployment derives for its
+// operation and zone. Tags can be added to any instance later by whoever may create tags; the
+// token cannot. Any other instance is reported and left alone: never listed (so never probed or
+// trusted as a member), never terminated.
 
 export const TAG = {
+  deployment: 'zk-autoscaler:deployment',
   cluster: 'zk-autoscaler:cluster',
   serverId: 'zk-autoscaler:server-id',
   role: 'zk-autoscaler:role',
   operation: 'zk-autoscaler:operation',
+  zone: 'zk-autoscaler:zone',
   templateVersion: 'zk-autoscaler:launch-template-version',
+  /** The ClientToken of the launch: written only at launch, checked against the token EC2 keeps. */
+  launchedBy: 'zk-autoscaler:launched-by',
 } as const;
+
+export interface Ec2FleetOptions {
+  /** This controller's deployment id (lowercase letters, digits, "-", at most 32). */
+  readonly deployment: string;
+  readonly cluster: string;
+  readonly superPassword: string;
+  readonly log: Log;
+  readonly retry?: RetryPolicy;
+}
 
 const ServerIdTag = z.coerce.number().int().min(1).max(255);
 /** Console lines kept as a failed joiner's evidence. */
@@ -40,16 +62,25 @@ const BOOT_LOG_LINES = 20;
 const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unsupported']);
 
 export class Ec2Fleet implements Fleet {
+  private readonly deployment: string;
+  private readonly cluster: string;
+  private readonly superPassword: string;
+  private readonly log: Log;
+  private readonly retry: RetryPolicy;
+
   constructor(
     private readonly ec2: EC2Client,
-    private readonly cluster: string,
-    private readonly superPassword: string,
-    private readonly log: Log,
-    private readonly retry: RetryPolicy = DEFAULT_RETRY,
-  ) {}
+    options: Ec2FleetOptions,
+  ) {
+    this.deployment = parseOrThrow(DeploymentIdSchema, options.deployment, 'EC2 fleet deployment id');
+    this.cluster = options.cluster;
+    this.superPassword = options.superPassword;
+    this.log = options.log;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
 
   async list(): Promise<Instance[]> {
-    const found = await this.describe([{ Name: `tag:${TAG.cluster}`, Values: [this.cluster] }]);
+    const found = this.launchedHere(await this.describe(this.ownFilters()));
     const impaired = await this.impaired(found.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? ''));
     return found.flatMap((i) => {
       const tags = tagsOf(i);
@@ -66,10 +97,7 @@ export class Ec2Fleet implements Fleet {
   async launch(request: LaunchRequest): Promise<Instance> {
     const { spec } = request;
     if (!spec.launchTemplate) throw new InvalidInputError(`spec of ${this.cluster}`, ['launchTemplate: required on AWS (id and version)']);
-    const launched = await this.describe([
-      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
-      { Name: `tag:${TAG.operation}`, Values: [request.operationId] },
-    ]);
+    const launched = this.launchedHere(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.operation}`, Values: [request.operationId] }]));
     const mine = launched.find((i) => i.State?.Name !== 'terminated' && tagsOf(i).get(TAG.serverId) === String(request.serverId));
     if (mine) return this.instanceOf(mine, request.serverId);
     const zones = [...spec.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
@@ -85,7 +113,7 @@ export class Ec2Fleet implements Fleet {
               SubnetId: zone.subnetId,
               MinCount: 1,
               MaxCount: 1,
-              ClientToken: clientToken(this.cluster, request.operationId, zone.name),
+              ClientToken: clientToken(this.deployment, this.cluster, request.operationId, zone.name),
               UserData: Buffer.from(userData, 'utf8').toString('base64'),
               TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags(request, zone.name, spec) }],
             }),
@@ -103,29 +131,28 @@ export class Ec2Fleet implements Fleet {
     throw lastCapacityError;
   }
 
-  /** Terminates this cluster's instances of the server; an instance without our tags is refused. */
+  /** Terminates this deployment's instances of the server: an instance without our tags is refused
+   * (nothing is terminated), one it did not launch is reported and left running. */
   async terminate(serverId: ServerId): Promise<void> {
-    const instances = await this.describe([
-      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
-      { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] },
-    ]);
-    const ids = instances.filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId ?? '');
+    const instances = await this.describe([...this.ownFilters(), { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] }]);
     for (const i of instances) {
       const tags = tagsOf(i);
-      if (tags.get(TAG.cluster) !== this.cluster || tags.get(TAG.serverId) !== String(serverId)) {
-        throw new InvalidInputError('terminate', [`instance ${i.InstanceId}: not tagged ${TAG.cluster}=${this.cluster}, ${TAG.serverId}=${serverId}; refused`]);
+      if (tags.get(TAG.deployment) !== this.deployment || tags.get(TAG.cluster) !== this.cluster || tags.get(TAG.serverId) !== String(serverId)) {
+        throw new InvalidInputError('terminate', [
+          `instance ${i.InstanceId}: not tagged ${TAG.deployment}=${this.deployment}, ${TAG.cluster}=${this.cluster}, ${TAG.serverId}=${serverId}; refused`,
+        ]);
       }
     }
+    const ids = this.launchedHere(instances)
+      .filter((i) => i.State?.Name !== 'terminated')
+      .map((i) => i.InstanceId ?? '');
     if (ids.length === 0) return;
     await this.call('TerminateInstances', ids.join(','), () => this.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })));
   }
 
   /** The console output of the server's newest instance, its last lines. */
   async bootLog(serverId: ServerId): Promise<string | undefined> {
-    const instances = await this.describe([
-      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
-      { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] },
-    ]);
+    const instances = this.launchedHere(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] }]));
     const newest = instances.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0))[0];
     if (!newest?.InstanceId) return undefined;
     const id = newest.InstanceId;
@@ -140,7 +167,7 @@ export class Ec2Fleet implements Fleet {
       instanceId: i.InstanceId ?? '',
       host: i.PrivateIpAddress ?? '',
       state: stateOf(i.State?.Name),
-      zone: i.Placement?.AvailabilityZone ?? tagsOf(i).get('zk-autoscaler:zone') ?? 'unknown',
+      zone: i.Placement?.AvailabilityZone ?? tagsOf(i).get(TAG.zone) ?? 'unknown',
       launchTemplateVersion: tagsOf(i).get(TAG.templateVersion),
     };
   }
@@ -169,13 +196,33 @@ export class Ec2Fleet implements Fleet {
   private tags(request: LaunchRequest, zone: string, spec: ClusterSpec): { Key: string; Value: string }[] {
     return [
       { Key: 'Name', Value: `zk-${this.cluster}-${request.serverId}` },
+      { Key: TAG.deployment, Value: this.deployment },
       { Key: TAG.cluster, Value: this.cluster },
       { Key: TAG.serverId, Value: String(request.serverId) },
       { Key: TAG.role, Value: request.role },
       { Key: TAG.operation, Value: request.operationId },
-      { Key: 'zk-autoscaler:zone', Value: zone },
+      { Key: TAG.zone, Value: zone },
+      { Key: TAG.launchedBy, Value: clientToken(this.deployment, this.cluster, request.operationId, zone) },
       ...(spec.launchTemplate ? [{ Key: TAG.templateVersion, Value: spec.launchTemplate.version }] : []),
     ];
+  }
+
+  /** This deployment's instances of this cluster: what every describe asks for. */
+  private ownFilters(): { Name: string; Values: string[] }[] {
+    return [
+      { Name: `tag:${TAG.deployment}`, Values: [this.deployment] },
+      { Name: `tag:${TAG.cluster}`, Values: [this.cluster] },
+    ];
+  }
+
+  /** The instances this deployment launched; any other (tagged by hand, or launched by someone
+   * else with our tags) is reported and dropped. */
+  private launchedHere(instances: readonly Ec2Instance[]): Ec2Instance[] {
+    return instances.filter((i) => {
+      const why = notLaunchedHere(i, this.deployment, this.cluster);
+      if (why) this.log.warn(`instance ${i.InstanceId} is tagged for ${this.deployment}/${this.cluster} but was not launched by it (${why}): ignored, never terminated`, { instanceId: i.InstanceId, deployment: this.deployment });
+      return why === undefined;
+    });
   }
 
   private async describe(filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
@@ -213,10 +260,21 @@ export class Ec2Fleet implements Fleet {
   }
 }
 
-/** At most 64 ASCII characters, stable for (cluster, operation, zone). */
-export function clientToken(cluster: string, operationId: string, zone: string): string {
-  const plain = `zka-${cluster}-${operationId}-${zone}`;
+/** At most 64 ASCII characters, stable for (deployment, cluster, operation, zone). */
+export function clientToken(deployment: string, cluster: string, operationId: string, zone: string): string {
+  const plain = `zka-${deployment}-${cluster}-${operationId}-${zone}`;
   return plain.length <= 64 ? plain : `zka-${createHash('sha256').update(plain).digest('hex').slice(0, 56)}`;
+}
+
+/** Why an instance with our deployment and cluster tags was not launched by us; undefined when it was. */
+function notLaunchedHere(i: Ec2Instance, deployment: string, cluster: string): string | undefined {
+  const tags = tagsOf(i);
+  if (tags.get(TAG.deployment) !== deployment || tags.get(TAG.cluster) !== cluster) return 'other tags';
+  const marker = tags.get(TAG.launchedBy);
+  if (!marker) return `no ${TAG.launchedBy} tag`;
+  if (i.ClientToken !== marker) return `its launch token is not its ${TAG.launchedBy} tag`;
+  const expected = clientToken(deployment, cluster, tags.get(TAG.operation) ?? '', tags.get(TAG.zone) ?? '');
+  return marker === expected ? undefined : 'its launch token is not one this deployment derives';
 }
 
 function tagsOf(i: Ec2Instance): Map<string, string> {

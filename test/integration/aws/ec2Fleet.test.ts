@@ -2,7 +2,7 @@ import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/cl
 import { describe, expect, it } from 'vitest';
 import { clientToken, Ec2Fleet, TAG } from '../../../lib/adapters/aws/ec2Fleet.js';
 import { jsonLog } from '../../../lib/adapters/local/index.js';
-import { ClusterSpecSchema } from '../../../lib/config/index.js';
+import { ClusterSpecSchema, EnvSchema } from '../../../lib/config/index.js';
 import { memberAt, parseDynamicConfig } from '../../../lib/core/index.js';
 import { InvalidInputError } from '../../../lib/errors.js';
 import { FakeEc2 } from '../../support/fakeEc2.js';
@@ -21,9 +21,21 @@ const spec = ClusterSpecSchema.parse({
 const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.1.${id}`, 'voter'));
 const request = { spec, serverId: 4, role: 'voter' as const, zone: 'eu-west-1b', operationId: 'replace-4', committed };
 
+const quiet = jsonLog(() => undefined);
+
 function setup() {
   const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
-  return { ec2, fleet: new Ec2Fleet(ec2.client, 'orders', 'secret', jsonLog(() => undefined)) };
+  return { ec2, fleet: new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', superPassword: 'secret', log: quiet }) };
+}
+
+/** A fleet whose warnings are kept. */
+function watched(ec2: FakeEc2, deployment: string): { fleet: Ec2Fleet; warnings: string[] } {
+  const warnings: string[] = [];
+  const log = jsonLog((line) => {
+    const entry = JSON.parse(line) as { level: string; message: string; instanceId?: string };
+    if (entry.level === 'warn') warnings.push(`${entry.instanceId}: ${entry.message}`);
+  }, 'debug');
+  return { fleet: new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: 'secret', log }), warnings };
 }
 
 describe('Ec2Fleet', () => {
@@ -36,10 +48,10 @@ describe('Ec2Fleet', () => {
       SubnetId: 'subnet-b',
       MinCount: 1,
       MaxCount: 1,
-      ClientToken: 'zka-orders-replace-4-eu-west-1b',
+      ClientToken: clientToken('zk-autoscaler-prod', 'orders', 'replace-4', 'eu-west-1b'),
     });
     const tags = Object.fromEntries((run?.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
-    expect(tags).toMatchObject({ [TAG.cluster]: 'orders', [TAG.serverId]: '4', [TAG.role]: 'voter', [TAG.operation]: 'replace-4', [TAG.templateVersion]: '7' });
+    expect(tags).toMatchObject({ [TAG.deployment]: 'zk-autoscaler-prod', [TAG.cluster]: 'orders', [TAG.serverId]: '4', [TAG.role]: 'voter', [TAG.operation]: 'replace-4', [TAG.templateVersion]: '7', [TAG.launchedBy]: run?.ClientToken });
     const script = Buffer.from(run?.UserData ?? '', 'base64').toString('utf8');
     expect(script).toMatch(/^#!\/bin\/bash\n/);
     expect(script).toContain('reconfigEnabled=true');
@@ -56,7 +68,7 @@ describe('Ec2Fleet', () => {
     const lagged = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
     const again = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
     expect(again.instanceId).toBe(lagged.instanceId);
-    expect(ec2.runs.map((r) => r.ClientToken).slice(1)).toEqual(['zka-orders-add-5-eu-west-1b', 'zka-orders-add-5-eu-west-1b']);
+    expect(ec2.runs.map((r) => r.ClientToken).slice(1)).toEqual(Array(2).fill(clientToken('zk-autoscaler-prod', 'orders', 'add-5', 'eu-west-1b')));
     expect(ec2.instances.size).toBe(2);
   });
 
@@ -106,7 +118,7 @@ describe('Ec2Fleet', () => {
 
     // Should a describe ever return an instance without our tags, it is refused, and nothing is terminated.
     ec2.mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [ec2.instances.get('i-stranger') ?? {}] }] });
-    await expect(fleet.terminate(4)).rejects.toThrow('instance i-stranger: not tagged zk-autoscaler:cluster=orders, zk-autoscaler:server-id=4; refused');
+    await expect(fleet.terminate(4)).rejects.toThrow('instance i-stranger: not tagged zk-autoscaler:deployment=zk-autoscaler-prod, zk-autoscaler:cluster=orders, zk-autoscaler:server-id=4; refused');
     expect(ec2.mock.commandCalls(TerminateInstancesCommand)).toHaveLength(1);
   });
 
@@ -115,7 +127,10 @@ describe('Ec2Fleet', () => {
     const instance = await fleet.launch(request);
     ec2.boot();
     ec2.impaired.add(instance.instanceId);
-    ec2.instances.set('i-bad', { InstanceId: 'i-bad', State: { Name: 'running' }, Tags: [{ Key: TAG.cluster, Value: 'orders' }, { Key: TAG.serverId, Value: 'four' }] });
+    const bad = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
+    ec2.boot();
+    const badTag = ec2.instances.get(bad.instanceId)?.Tags?.find((t) => t.Key === TAG.serverId);
+    if (badTag) badTag.Value = 'four';
     expect((await fleet.list()).map((i) => [i.serverId, i.state, i.zone])).toEqual([[4, 'impaired', 'eu-west-1b']]);
   });
 
@@ -127,9 +142,74 @@ describe('Ec2Fleet', () => {
     expect(ec2.runs).toEqual([]);
   });
 
+  it('keeps two deployments (two stages) in one account apart: neither lists, probes nor terminates the other\'s instances', async () => {
+    const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
+    const prod = watched(ec2, 'zk-autoscaler-prod');
+    const dev = watched(ec2, 'zk-autoscaler-dev');
+    const prodServer = await prod.fleet.launch(request);
+    // The same cluster name, server id and operation in the other stage: another instance, its own token.
+    const devServer = await dev.fleet.launch(request);
+    ec2.boot();
+    expect(devServer.instanceId).not.toBe(prodServer.instanceId);
+    expect(new Set(ec2.runs.map((r) => r.ClientToken)).size).toBe(2);
+    const deploymentTag = (i: number) => (ec2.runs[i]?.TagSpecifications?.[0]?.Tags ?? []).find((t) => t.Key === TAG.deployment)?.Value;
+    expect([deploymentTag(0), deploymentTag(1)]).toEqual(['zk-autoscaler-prod', 'zk-autoscaler-dev']);
+
+    // list() is what the tick probes: each deployment sees only its own instance.
+    expect((await prod.fleet.list()).map((i) => i.instanceId)).toEqual([prodServer.instanceId]);
+    expect((await dev.fleet.list()).map((i) => i.instanceId)).toEqual([devServer.instanceId]);
+    expect(await dev.fleet.bootLog(4)).toBeUndefined(); // no console output yet, and only its own instance is read
+    // Every describe names the deployment.
+    for (const call of ec2.mock.commandCalls(DescribeInstancesCommand)) {
+      expect(call.args[0].input.Filters).toContainEqual({ Name: `tag:${TAG.deployment}`, Values: [expect.stringMatching(/^zk-autoscaler-(prod|dev)$/)] });
+    }
+
+    await dev.fleet.terminate(4);
+    expect(ec2.instances.get(prodServer.instanceId)?.State?.Name).toBe('running');
+    expect(ec2.instances.get(devServer.instanceId)?.State?.Name).toBe('terminated');
+    // A retried launch in dev finds its own (terminated) launch, never prod's instance.
+    expect((await dev.fleet.launch(request)).instanceId).not.toBe(prodServer.instanceId);
+    expect(prod.warnings).toEqual([]);
+  });
+
+  it('reports, and never lists or terminates, an instance tagged for this deployment that it did not launch', async () => {
+    const ec2 = new FakeEc2({ 'subnet-b': 'eu-west-1b' });
+    const { fleet, warnings } = watched(ec2, 'zk-autoscaler-prod');
+    const ours = await fleet.launch(request);
+    ec2.boot();
+    const tags = ec2.instances.get(ours.instanceId)?.Tags ?? [];
+    // Someone copies every tag (marker included) onto an instance of their own: its ClientToken cannot be copied.
+    ec2.instances.set('i-copycat', { InstanceId: 'i-copycat', PrivateIpAddress: '10.9.9.9', State: { Name: 'running' }, Tags: [...tags] });
+    // ...or launches one with a token of its own and tags it the same.
+    ec2.instances.set('i-own-token', { InstanceId: 'i-own-token', ClientToken: 'mine', PrivateIpAddress: '10.9.9.8', State: { Name: 'running' }, Tags: [...tags.filter((t) => t.Key !== TAG.launchedBy), { Key: TAG.launchedBy, Value: 'mine' }] });
+    expect((await fleet.list()).map((i) => i.instanceId)).toEqual([ours.instanceId]);
+    expect(warnings.filter((w) => w.startsWith('i-copycat')).length).toBeGreaterThan(0);
+    expect(warnings.filter((w) => w.startsWith('i-own-token')).length).toBeGreaterThan(0);
+    await fleet.terminate(4);
+    expect(ec2.instances.get('i-copycat')?.State?.Name).toBe('running');
+    expect(ec2.instances.get('i-own-token')?.State?.Name).toBe('running');
+    expect(ec2.instances.get(ours.instanceId)?.State?.Name).toBe('terminated');
+    expect(ec2.mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([[ours.instanceId]]);
+  });
+
+  it('refuses a deployment id that is not lowercase letters, digits and "-", or longer than 32 characters', () => {
+    const ec2 = new FakeEc2();
+    for (const deployment of ['', 'Prod', 'zk_prod', 'a'.repeat(33), 'prod\nx']) {
+      expect(() => new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: 'secret', log: quiet }), deployment).toThrow(InvalidInputError);
+    }
+  });
+
+  it('keeps each deployment\'s clusters under /zk-autoscaler/<deployment> in SSM unless ZK_AUTOSCALER_PREFIX says otherwise', () => {
+    expect(EnvSchema.parse({ ZK_AUTOSCALER_DEPLOYMENT: 'zk-autoscaler-prod' }).ZK_AUTOSCALER_PREFIX).toBe('/zk-autoscaler/zk-autoscaler-prod');
+    expect(EnvSchema.parse({}).ZK_AUTOSCALER_PREFIX).toBe('/zk-autoscaler/zk-autoscaler-dev');
+    expect(EnvSchema.parse({ ZK_AUTOSCALER_DEPLOYMENT: 'zk-autoscaler-prod', ZK_AUTOSCALER_PREFIX: '/zk-autoscaler' }).ZK_AUTOSCALER_PREFIX).toBe('/zk-autoscaler');
+    expect(EnvSchema.safeParse({ ZK_AUTOSCALER_DEPLOYMENT: 'Prod' }).success).toBe(false);
+  });
+
   it('keeps client tokens within 64 characters, stable for one operation and zone', () => {
-    const long = clientToken('a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a');
+    const long = clientToken('zk-autoscaler-production-eu-west', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a');
     expect(long.length).toBeLessThanOrEqual(64);
-    expect(clientToken('a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a')).toBe(long);
+    expect(clientToken('zk-autoscaler-production-eu-west', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a')).toBe(long);
+    expect(clientToken('zk-autoscaler-dev', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a')).not.toBe(long);
   });
 });
