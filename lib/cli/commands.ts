@@ -8,7 +8,7 @@ import { awsClients, buildAwsDeps, buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
 import { runLoad } from './load.js';
 import { runSimulate } from './simulate.js';
-import { renderStatus } from './status.js';
+import { renderStatus, terminalText } from './status.js';
 
 // The CLI's commands: argv -> an operator action (the same schema the `manual` Lambda takes) ->
 // the shared action -> human text or --json. `tick` runs one tick (local mode only); `load` drives
@@ -67,18 +67,18 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       takes([]);
       if (common.target === 'aws') throw new InvalidInputError('command line', ['tick: on AWS only the tick function acts (aws lambda invoke --function-name zk-autoscaler-<stage>-tick)']);
       const result = await tickCluster(deps, common.cluster, { kind: 'manual', command: 'tick' });
-      io.out(common.json ? JSON.stringify({ cluster: result.cluster, outcome: result.outcome, why: result.why, step: summarizeStep(result) }) : `${result.outcome}: ${result.why}`);
+      io.out(common.json ? JSON.stringify({ cluster: result.cluster, outcome: result.outcome, why: result.why, step: summarizeStep(result) }) : terminalText(`${result.outcome}: ${result.why}`));
       return result.outcome === 'failed' ? 1 : 0;
     }
     const input = actionInput(command, sub, takes);
     const action = parseOrThrow(OperatorActionSchema, { ...input, cluster: common.cluster }, `${command}${sub ? ` ${sub}` : ''} arguments`);
     const result = await runOperatorAction(deps, action, Date.now());
     if (common.json) io.out(JSON.stringify({ cluster: result.cluster, action: result.action, ...result.data }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v), 2));
-    else io.out(action.action === 'status' ? renderStatus(result.data as unknown as StatusView) : result.message);
+    else io.out(action.action === 'status' ? renderStatus(result.data as unknown as StatusView) : terminalText(result.message));
     return 0;
   } catch (err) {
     if (err instanceof ControllerError) {
-      io.err(`zk-autoscaler: ${err.message}`);
+      io.err(terminalText(`zk-autoscaler: ${err.message}`));
       return err.kind === 'invalid-input' ? 2 : 1;
     }
     throw err;

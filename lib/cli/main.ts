@@ -3,6 +3,7 @@
 import { runCommand } from './commands.js';
 import { ControllerError } from '../errors.js';
 import { start } from './start.js';
+import { terminalText } from './status.js';
 
 const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),
@@ -17,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
       return await start(rest, io);
     } catch (err) {
       if (err instanceof ControllerError) {
-        io.err(`zk-autoscaler: ${err.message}`);
+        io.err(terminalText(`zk-autoscaler: ${err.message}`));
         return err.kind === 'invalid-input' ? 2 : 1;
       }
       throw err;

@@ -20,9 +20,10 @@ export async function start(argv: readonly string[], io: Io & { tty: boolean }):
   if (positionals.length > 0) throw new InvalidInputError('npm start options', [`unexpected argument ${JSON.stringify(positionals[0])}`]);
   const options = parseOrThrow(StartOptionsSchema, raw, 'npm start options');
   const home = resolve(options.home);
-  mkdirSync(home, { recursive: true });
   const log = jsonLog((line) => appendFileSync(CONTROLLER_LOG(home), line), 'info');
+  // The store refuses a home it could not render safely, before anything is created there.
   const deps = buildLocalDeps({ home, log, holder: `npm-start:${process.pid}` });
+  mkdirSync(home, { recursive: true });
   const cluster = options.cluster;
 
   let spec: ClusterSpec;

@@ -1,6 +1,20 @@
 import type { StatusView } from '../controller/index.js';
+import { clipText } from '../core/index.js';
 
-// How `status` looks in a terminal.
+// How `status` looks in a terminal. Every line goes through terminalText: report reasons, evidence
+// and decisions carry text from operators, alarms and servers, and no escape code or stray line
+// break of theirs reaches the terminal.
+
+/** A terminal line's budget; longer text is cut (and marked). */
+const LINE_BYTES = 2048;
+
+/** `text` with its control characters replaced, each line kept a line. */
+export function terminalText(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => clipText(line, LINE_BYTES))
+    .join('\n');
+}
 
 export function renderStatus(view: StatusView): string {
   const pad = (text: string, width: number): string => text.padEnd(width);
@@ -16,5 +30,5 @@ export function renderStatus(view: StatusView): string {
     `next step: ${view.step}`,
     ...view.reports.map((r) => `report:    ${r}`),
   ];
-  return lines.join('\n');
+  return lines.map((line) => clipText(line, LINE_BYTES)).join('\n');
 }

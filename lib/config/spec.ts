@@ -17,6 +17,11 @@ export const ZooKeeperSettingsSchema = strictObject({
   quorumPort: Port.default(2888),
   electionPort: Port.default(3888),
   adminPort: Port.default(8080),
+  /** Where the AdminServer listens. ZooKeeper serves commands such as `initial_configuration` and
+   * `system_properties` there without authentication, and the super digest is part of them, so by
+   * default it is on loopback (locally: each server's own 127.x address); `server-address` binds
+   * the server's address (EC2: every interface); `off` disables it. Probes use the 4lw commands. */
+  adminServer: z.enum(['loopback', 'server-address', 'off']).default('loopback'),
   tickTimeMs: z.number().int().min(100).max(60_000).default(2000),
   initLimit: z.number().int().min(1).max(1000).default(10),
   syncLimit: z.number().int().min(1).max(1000).default(5),

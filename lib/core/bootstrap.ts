@@ -81,10 +81,7 @@ export function renderServerFiles(req: BootstrapRequest): ServerFiles {
     // A lone participant must never elect itself: that is a split brain.
     'standaloneEnabled=false',
     `4lw.commands.whitelist=${FOUR_LETTER_WORDS.join(',')}`,
-    'admin.enableServer=true',
-    // Each server binds the admin port on its own address, so servers sharing a host never clash.
-    `admin.serverAddress=${req.host}`,
-    `admin.serverPort=${s.adminPort}`,
+    ...adminServerLines(req),
     `preAllocSize=${s.preAllocSizeKb}`,
     `autopurge.snapRetainCount=${s.snapRetainCount}`,
     `autopurge.purgeInterval=${s.purgeIntervalHours}`,
@@ -98,8 +95,38 @@ export function renderServerFiles(req: BootstrapRequest): ServerFiles {
   return { zooCfg, dynamicConfig: renderDynamicConfig(members), myid: `${req.serverId}\n` };
 }
 
-function membersToBoot(req: BootstrapRequest): ConfigMember[] {
+/** The AdminServer answers without authentication, the super digest among its answers: loopback
+ * unless the spec says otherwise. A local server's own address is already loopback (127/8), and
+ * servers sharing a host must not share an address; an EC2 server (bound to 0.0.0.0) gets 127.0.0.1. */
+function adminServerLines(req: BootstrapRequest): string[] {
+  const mode = req.settings.adminServer;
+  if (mode === 'off') return ['admin.enableServer=false'];
+  const address = mode === 'server-address' || req.host.startsWith('127.') ? req.host : '127.0.0.1';
+  return ['admin.enableServer=true', `admin.serverAddress=${address}`, `admin.serverPort=${req.settings.adminPort}`];
+}
+
+/** A cluster name as the spec defines it (lib/config/spec.ts): it is rendered into a comment line. */
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Text that would end a zoo.cfg line early or join it with the next: control characters (a
+ * newline would start a line of its own, e.g. skipACL=yes) and backslashes (a properties escape; a
+ * trailing one continues the line). */
+const BREAKS_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/;
+
+/** Every free value rendered into zoo.cfg, checked so that it stays one value on one line. */
+function renderedTextProblems(req: BootstrapRequest): string[] {
   const problems: string[] = [];
+  if (!CLUSTER_NAME.test(req.cluster)) problems.push(`cluster: must be a cluster name (lowercase letters, digits, "-") to be rendered (got ${JSON.stringify(req.cluster)})`);
+  for (const key of ['dataDir', 'configDir'] as const) {
+    const path = req[key];
+    if (!path.startsWith('/') || BREAKS_A_LINE.test(path)) {
+      problems.push(`${key}: must be an absolute path without control characters or backslashes (got ${JSON.stringify(path)})`);
+    }
+  }
+  return problems;
+}
+
+function membersToBoot(req: BootstrapRequest): ConfigMember[] {
+  const problems: string[] = renderedTextProblems(req);
   const fail = (): never => {
     throw new InvalidInputError('bootstrap request', problems);
   };

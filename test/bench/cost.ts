@@ -24,7 +24,7 @@ export async function measureCost(): Promise<Cost> {
   const store = new SsmStateStore(ssm.client);
   const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a', subnetId: 'subnet-a' }], launchTemplate: { id: 'lt-1', version: '1' } });
   await store.writeSpec('orders', spec);
-  ssm.set('/zk-autoscaler/orders/super-password', 'pw', 'SecureString');
+  ssm.set('/zk-autoscaler/orders/super-password', 'a-password-of-at-least-24-chars', 'SecureString');
   const lease = await store.acquireLease('orders', 'setup', 1000, Date.now());
   if (!lease) throw new Error('lease');
   await store.writeState('orders', { ...initialState('orders', 4), leader: { serverId: 1, changes: [] } }, lease);

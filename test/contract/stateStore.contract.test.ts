@@ -26,7 +26,7 @@ stateStoreContract('in-memory fake', async () => {
 
 stateStoreContract('SSM Parameter Store (SDK mock with SSM semantics)', async () => {
   const ssm = new FakeSsm();
-  ssm.set('/zk-autoscaler/orders/super-password', 'secret-from-ssm', 'SecureString');
+  ssm.set('/zk-autoscaler/orders/super-password', 'secret-from-ssm-of-24-chars', 'SecureString');
   const store = new SsmStateStore(ssm.client, '/zk-autoscaler', { attempts: 5, baseDelayMs: 1, sleep: async () => undefined });
   return { store, plantSpec: async (cluster, text) => ssm.set(`/zk-autoscaler/${cluster}/spec`, text) };
 });

@@ -1,4 +1,8 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeServerFiles } from '../../lib/adapters/local/processFleet.js';
 import { ZooKeeperSettingsSchema } from '../../lib/config/index.js';
 import {
   memberAt,
@@ -40,7 +44,7 @@ function problemsOf(req: BootstrapRequest): string[] {
 }
 
 describe('renderServerFiles', () => {
-  it('renders zoo.cfg with reconfig on, standalone off, the controller\'s 4lw, its own admin address, the super digest and a bounded election back-off', () => {
+  it('renders zoo.cfg with reconfig on, standalone off, the controller\'s 4lw, the AdminServer on loopback, the super digest and a bounded election back-off', () => {
     const files = renderServerFiles(request());
     const lines = files.zooCfg.split('\n');
     expect(lines).toEqual(
@@ -49,7 +53,7 @@ describe('renderServerFiles', () => {
         'standaloneEnabled=false',
         '4lw.commands.whitelist=ruok,srvr,mntr,conf,isro',
         'admin.enableServer=true',
-        'admin.serverAddress=10.0.0.1',
+        'admin.serverAddress=127.0.0.1',
         'admin.serverPort=8080',
         'dataDir=/var/lib/zookeeper',
         'dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic',
@@ -60,6 +64,39 @@ describe('renderServerFiles', () => {
     // ZooKeeper takes the client address from the server line; a clientPort here would fight it.
     expect(files.zooCfg).not.toMatch(/^clientPort=/m);
     expect(files.myid).toBe('1\n');
+  });
+
+  it('binds the AdminServer to loopback (ZooKeeper serves the super digest there without auth) unless the spec asks otherwise', () => {
+    const adminLines = (req: BootstrapRequest): string[] => renderServerFiles(req).zooCfg.split('\n').filter((l) => l.startsWith('admin.'));
+    const joiner = (zookeeper: Record<string, unknown>, at: string): BootstrapRequest =>
+      request({ settings: ZooKeeperSettingsSchema.parse(zookeeper), serverId: 4, host: at, membership: { kind: 'join', committed: voters(1, 2, 3) } });
+    // EC2: the joiner binds every interface; its AdminServer only loopback.
+    expect(adminLines(joiner({}, '0.0.0.0'))).toEqual(['admin.enableServer=true', 'admin.serverAddress=127.0.0.1', 'admin.serverPort=8080']);
+    // Local: each server's own loopback address (servers share the host and the port).
+    expect(adminLines(joiner({}, '127.0.10.4'))).toEqual(['admin.enableServer=true', 'admin.serverAddress=127.0.10.4', 'admin.serverPort=8080']);
+    expect(adminLines(joiner({ adminServer: 'server-address' }, '0.0.0.0'))).toEqual(['admin.enableServer=true', 'admin.serverAddress=0.0.0.0', 'admin.serverPort=8080']);
+    expect(adminLines(joiner({ adminServer: 'off' }, '0.0.0.0'))).toEqual(['admin.enableServer=false']);
+  });
+
+  it('refuses a cluster name or directory that would add lines to zoo.cfg (a newline once rendered skipACL=yes)', () => {
+    expect(problemsOf(request({ cluster: 'orders\nskipACL=yes' }))).toContainEqual(expect.stringMatching(/^cluster: /));
+    expect(problemsOf(request({ cluster: 'a=b' }))).toContainEqual(expect.stringMatching(/^cluster: /));
+    expect(problemsOf(request({ dataDir: '/var/lib/zk\nskipACL=yes' }))).toContainEqual(expect.stringMatching(/^dataDir: /));
+    expect(problemsOf(request({ configDir: '/etc/zk\r' }))).toContainEqual(expect.stringMatching(/^configDir: /));
+    // A trailing backslash continues a properties line onto the next one.
+    expect(problemsOf(request({ dataDir: '/var/lib/zk\\' }))).toContainEqual(expect.stringMatching(/^dataDir: /));
+    expect(problemsOf(request({ dataDir: 'relative/dir' }))).toContainEqual(expect.stringMatching(/^dataDir: /));
+  });
+
+  it('writes a local server\'s files readable by its owner only (zoo.cfg holds the super digest)', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'zka-files-')), 'servers', '1');
+    const placement = { serverId: 1, host: '127.0.10.1', configDir: dir, dataDir: join(dir, 'data') };
+    writeServerFiles(placement, renderServerFiles(request({ host: '127.0.10.1', membership: { kind: 'initial', members: [memberAt(settings, 1, '127.0.10.1', 'voter')] } })));
+    for (const file of [join(dir, 'zoo.cfg'), join(dir, 'zoo.cfg.dynamic'), join(dir, 'data', 'myid')]) {
+      expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+    }
+    // ZooKeeper rewrites zoo.cfg with its own umask after a reconfig: the directory keeps others out.
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
   });
 
   it('renders the initial ensemble as a dynamic file without a version line', () => {

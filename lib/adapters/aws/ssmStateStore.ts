@@ -12,7 +12,7 @@ import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
 import { documentText, specStoredAs } from '../../config/documents.js';
-import { ControllerError, LeaseLostError, NotFoundError } from '../../errors.js';
+import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 
@@ -30,6 +30,9 @@ type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: numb
 /** Every tick needs the super password; it changes only with a rotation, which re-renders every
  * server anyway: a warm container re-reads it (one decryption) this often, not every tick. */
 const PASSWORD_KEPT_MS = 15 * 60_000;
+
+/** The super password's shortest length: 24 characters (openssl rand -base64 24 gives 32). */
+export const SUPER_PASSWORD_MIN_LENGTH = 24;
 
 /** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
 const ADD_REQUEST_ATTEMPTS = 5;
@@ -173,14 +176,26 @@ export class SsmStateStore implements StateStore {
     return clients && readMostly ? { clients: clients.value, readMostly: readMostly.value } : undefined;
   }
 
+  /** The super password: a SecureString of at least SUPER_PASSWORD_MIN_LENGTH characters, or an
+   * InvalidInputError naming the parameter (a plain String would sit unencrypted in SSM, its
+   * history and every read of the path; a short one can be guessed from its digest offline). */
   async readSuperPassword(cluster: string): Promise<string> {
     const kept = this.passwords.get(cluster);
     if (kept && this.clock() - kept.readAt < PASSWORD_KEPT_MS) return kept.value;
     const name = this.name(cluster, 'super-password');
-    const p = await this.get(name, true);
-    if (!p) throw new NotFoundError(`super password (SecureString parameter ${name}; create it with aws ssm put-parameter --type SecureString)`, { cluster, parameter: name });
-    this.passwords.set(cluster, { value: p.value, readAt: this.clock() });
-    return p.value;
+    const out = await this.call('GetParameter', name, () => this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).catch((err: unknown) => {
+      if (err instanceof AwsCallError && err.code === 'ParameterNotFound') return undefined;
+      throw err;
+    });
+    if (!out?.Parameter) throw new NotFoundError(`super password (SecureString parameter ${name}; create it with aws ssm put-parameter --type SecureString)`, { cluster, parameter: name });
+    const { Type: type, Value: value = '' } = out.Parameter;
+    const problems = [
+      ...(type === 'SecureString' ? [] : [`type: must be SecureString (got ${JSON.stringify(type ?? 'none')}); recreate it with aws ssm put-parameter --type SecureString --overwrite`]),
+      ...([...value].length >= SUPER_PASSWORD_MIN_LENGTH ? [] : [`value: must be at least ${SUPER_PASSWORD_MIN_LENGTH} characters (got ${[...value].length}), e.g. openssl rand -base64 24`]),
+    ];
+    if (problems.length > 0) throw new InvalidInputError(`super password parameter ${name}`, problems);
+    this.passwords.set(cluster, { value, readAt: this.clock() });
+    return value;
   }
 
   /** The lease record that holds: the latest one whose version is basedOn + 1. */

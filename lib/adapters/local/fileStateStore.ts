@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { mergeRequests, OperatorRequestsSchema } from '../../config/operator.js';
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
-import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
+import { ClusterNameSchema, ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
 import { documentText, specStoredAs } from '../../config/documents.js';
-import { LeaseLostError, NotFoundError } from '../../errors.js';
+import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 
 // Local mode's StateStore: one directory per cluster under `<home>/clusters/`. Every write goes to a
@@ -24,18 +24,29 @@ const STALE_MUTEX_MS = 5000;
 const MUTEX_ATTEMPTS = 200;
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
-export class FileStateStore implements StateStore {
-  constructor(private readonly home: string) {}
+/** Paths end up in zoo.cfg, in shell command lines and on terminals: no control characters, no
+ * backslashes (a properties escape). */
+const UNSAFE_PATH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/;
 
-  clusterDir(cluster: string): string {
-    return join(this.home, 'clusters', cluster);
+export class FileStateStore implements StateStore {
+  constructor(private readonly home: string) {
+    if (home === '' || UNSAFE_PATH.test(home)) {
+      throw new InvalidInputError('local state', [`home: must be a directory path without control characters or backslashes (got ${JSON.stringify(home)})`]);
+    }
   }
 
+  /** The cluster's directory; a name that is not a cluster name is refused (it would become a path,
+   * a zoo.cfg line, a terminal line). */
+  clusterDir(cluster: string): string {
+    return join(this.home, 'clusters', parseOrThrow(ClusterNameSchema, cluster, 'cluster name'));
+  }
+
+  /** Directories whose names are cluster names; any other directory is not a cluster. */
   async listClusters(): Promise<string[]> {
     const root = join(this.home, 'clusters');
     if (!existsSync(root)) return [];
     return readdirSync(root)
-      .filter((name) => existsSync(join(root, name, 'spec.json')))
+      .filter((name) => ClusterNameSchema.safeParse(name).success && existsSync(join(root, name, 'spec.json')))
       .sort();
   }
 

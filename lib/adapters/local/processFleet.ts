@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dynamicConfigPath, zooCfgPath, type ServerFiles } from '../../core/bootstrap.js';
@@ -55,10 +55,28 @@ const LOG4J_PROPERTIES = [
   '',
 ].join('\n');
 
+/** zoo.cfg holds the super digest: a server's files are its owner's alone, and so is its directory,
+ * since ZooKeeper rewrites zoo.cfg after a reconfig with the JVM's umask. */
+export function writeServerFiles(placement: ServerPlacement, files: ServerFiles): void {
+  mkdirSync(placement.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(placement.configDir, 0o700);
+  for (const [path, text] of [
+    [zooCfgPath(placement.configDir), files.zooCfg],
+    [dynamicConfigPath(placement.configDir), files.dynamicConfig],
+    [join(placement.dataDir, 'myid'), files.myid],
+  ] as const) {
+    writeFileSync(path, text, { mode: 0o600 });
+    chmodSync(path, 0o600); // an existing file keeps its mode through writeFileSync
+  }
+}
+
 export class ProcessFleet {
   constructor(private readonly options: ProcessFleetOptions) {
     if (!/^127\.\d{1,3}\.\d{1,3}$/.test(options.addressPrefix)) {
       throw new InvalidInputError('process fleet options', [`addressPrefix: must be "127.<a>.<b>" (got ${JSON.stringify(options.addressPrefix)})`]);
+    }
+    if (/[\u0000-\u001f\u007f-\u009f\\]/.test(options.clusterDir)) {
+      throw new InvalidInputError('process fleet options', [`clusterDir: control characters or backslashes (got ${JSON.stringify(options.clusterDir)})`]);
     }
   }
 
@@ -77,11 +95,8 @@ export class ProcessFleet {
       throw new InvalidInputError('launch', [`serverId: server ${serverId} is already running (pid ${running})`]);
     }
     const placement = this.placementOf(serverId);
-    mkdirSync(placement.dataDir, { recursive: true });
-    const files = render(placement);
-    writeFileSync(zooCfgPath(placement.configDir), files.zooCfg);
-    writeFileSync(dynamicConfigPath(placement.configDir), files.dynamicConfig);
-    writeFileSync(join(placement.dataDir, 'myid'), files.myid);
+    mkdirSync(placement.dataDir, { recursive: true, mode: 0o700 });
+    writeServerFiles(placement, render(placement));
     return this.start(placement);
   }
 

@@ -55,6 +55,16 @@ describe('Ec2Fleet', () => {
     const script = Buffer.from(run?.UserData ?? '', 'base64').toString('utf8');
     expect(script).toMatch(/^#!\/bin\/bash\n/);
     expect(script).toContain('reconfigEnabled=true');
+    expect(script).toContain('admin.serverAddress=127.0.0.1\n');
+    // Every file the script writes holds or sits beside the super digest: owner-only, from the start.
+    expect(script).toMatch(/^umask 077$/m);
+    for (const file of ['/etc/zookeeper/conf/zoo.cfg', '/etc/zookeeper/conf/zoo.cfg.dynamic', '/var/lib/zookeeper/myid']) {
+      expect(script).toContain(`install -m 0600 -o zookeeper -g zookeeper /dev/null ${file}\n`);
+    }
+    expect(script).toContain('install -d -m 0750 -o zookeeper -g zookeeper /etc/zookeeper/conf\n');
+    // ZooKeeper's own rewrites of zoo.cfg after a reconfig get the unit's umask.
+    expect(script).toContain('UMask=0077');
+    expect(script).not.toContain('|| true');
     const dynamic = /zoo\.cfg\.dynamic <<'ZK_AUTOSCALER_EOF'\n([\s\S]*?)ZK_AUTOSCALER_EOF/.exec(script)?.[1] ?? '';
     expect(parseDynamicConfig(dynamic, 'user data').map((m) => `${m.serverId}:${m.role}:${m.host}`)).toEqual(['1:voter:10.0.1.1', '2:voter:10.0.1.2', '3:voter:10.0.1.3', '4:observer:0.0.0.0']);
   });

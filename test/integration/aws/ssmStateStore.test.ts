@@ -75,15 +75,15 @@ describe('SsmStateStore', () => {
 
   it('decrypts the super password once per 15 min per container, not every tick', async () => {
     const ssm = new FakeSsm();
-    ssm.set('/zk-autoscaler/orders/super-password', 'first', 'SecureString');
+    ssm.set('/zk-autoscaler/orders/super-password', 'first-password-of-24-chars', 'SecureString');
     let now = T0;
     const store = new SsmStateStore(ssm.client, '/zk-autoscaler', noWait, () => now);
-    expect(await store.readSuperPassword('orders')).toBe('first');
-    ssm.set('/zk-autoscaler/orders/super-password', 'rotated', 'SecureString');
+    expect(await store.readSuperPassword('orders')).toBe('first-password-of-24-chars');
+    ssm.set('/zk-autoscaler/orders/super-password', 'rotated-password-24-chars', 'SecureString');
     now += 14 * 60_000;
-    expect(await store.readSuperPassword('orders')).toBe('first');
+    expect(await store.readSuperPassword('orders')).toBe('first-password-of-24-chars');
     now += 60_000;
-    expect(await store.readSuperPassword('orders')).toBe('rotated');
+    expect(await store.readSuperPassword('orders')).toBe('rotated-password-24-chars');
     expect(ssm.mock.commandCalls(GetParameterCommand).map((c) => c.args[0].input.WithDecryption)).toEqual([true, true]);
   });
 
