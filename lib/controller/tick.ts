@@ -11,14 +11,16 @@ import {
   syncedIds,
   think,
   voterIds,
+  type EnsembleConfig,
   type FailureReport,
   type Observation,
+  type ServerId,
   type Step,
   type Thought,
 } from '../core/index.js';
 import { LeaseExpiringError, LeaseLostError, toControllerError, type ControllerError } from '../errors.js';
 import type { Ensemble, EnsembleSession, Fleet, Lease, Log, MetricsSink, MetricsSource, Probe, StateStore, TickMetrics } from '../ports/index.js';
-import { observe } from './observe.js';
+import { adminServerFor, observe } from './observe.js';
 import { tickMetrics } from './metrics.js';
 
 // One tick for one cluster: load spec + state -> observe -> publish metrics -> think (detect,
@@ -153,7 +155,7 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
       }
       await deps.store.writeState(cluster, thought.state, lease); // write-ahead: a crash from here on is resumed
       if (!acts) return result('waited', thought.step.why, common);
-      const landed = await execute(thought.step, { spec, ports, session, observation: observed.observation, log, fence: fenceFor(deps, lease) });
+      const landed = await execute(thought.step, { spec, ports, session, sessionServer: observed.sessionServer, observation: observed.observation, log, fence: fenceFor(deps, lease) });
       if (landed && thought.step.kind === 'launch') {
         // EC2 put the server in another zone (no capacity where asked): the state follows it.
         const moved = launchLanded(thought.state, thought.step.serverId, landed.zone, deps.clock());
@@ -177,6 +179,7 @@ interface Execution {
   readonly spec: ClusterSpec;
   readonly ports: ClusterPorts;
   readonly session: EnsembleSession | undefined;
+  readonly sessionServer: ServerId | undefined;
   readonly observation: Observation;
   readonly log: Log;
   /** Resolves when `call` may start under the lease; throws (and nothing is called) otherwise. */
@@ -214,9 +217,11 @@ async function execute(step: Step, x: Execution): Promise<{ zone: string } | und
       return { zone: instance.zone };
     }
     case 'reconfig': {
-      if (!config || !x.session) throw new Error('reconfig planned without a readable config');
+      if (!config) throw new Error('reconfig planned without a readable config');
       await x.fence('reconfig');
-      const outcome = await x.session.reconfig(step.change, config);
+      const { change } = step;
+      const changed = (id: ServerId): boolean => (change.kind === 'incremental' ? change.remove.includes(id) || change.add.some((m) => m.serverId === id) : true);
+      const outcome = await withAdmin(x, config, (id) => !changed(id), (admin) => admin.reconfig(change, config));
       const fields = { outcome: outcome.outcome, configVersion: hexVersion(outcome.config.version), members: outcome.config.members.map((m) => `${m.serverId}:${m.role}`).join(',') };
       if (outcome.outcome === 'committed') x.log.info(`reconfig committed (${outcome.via})`, fields);
       else x.log.warn(`reconfig ${outcome.outcome}: the next tick decides from what it sees`, { ...fields, cause: outcome.cause.message });
@@ -226,13 +231,28 @@ async function execute(step: Step, x: Execution): Promise<{ zone: string } | und
       // The removed server stops only after a later write went through the new quorum.
       await x.fence('terminate');
       if (step.bootLog) await keepBootLog(step.serverId, x);
-      if (x.session && config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await x.session.confirmWrite();
+      if (config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await withAdmin(x, config, (id) => id !== step.serverId, (admin) => admin.confirmWrite());
       await x.ports.fleet.terminate(step.serverId);
       x.log.info(`terminated server ${step.serverId}`, { serverId: step.serverId });
       return;
     }
     default:
       return;
+  }
+}
+
+/** Runs `call` on an admin session to the member adminServerFor picks (one the change leaves as it
+ * is, if there is one): the observed session when it is connected there, else one opened for it. */
+async function withAdmin<T>(x: Execution, config: EnsembleConfig, untouched: (id: ServerId) => boolean, call: (admin: EnsembleSession) => Promise<T>): Promise<T> {
+  const probes = x.observation.probes;
+  const member = adminServerFor(config, probes, untouched, x.sessionServer) ?? adminServerFor(config, probes, () => true, x.sessionServer);
+  if (!member) throw new Error('a step planned with no serving member of the config to send it through');
+  if (x.session && member.serverId === x.sessionServer) return call(x.session);
+  const admin = await x.ports.ensemble.open(`${member.clientHost}:${member.clientPort}`);
+  try {
+    return await call(admin);
+  } finally {
+    await admin.close().catch((err: unknown) => x.log.warn('admin session did not close cleanly', { error: toControllerError(err) }));
   }
 }
 

@@ -109,8 +109,9 @@ export interface EnsembleSession {
 }
 
 export interface Ensemble {
-  /** An admin session to any of these client addresses (`host:port`). */
-  open(connectString: string): Promise<EnsembleSession>;
+  /** An admin session to one server (`host:port`). It reads without credentials; the super user's
+   * go to that server only, and only with a reconfig. */
+  open(server: string): Promise<EnsembleSession>;
 }
 
 /** What one tick publishes about a cluster. */

@@ -8,7 +8,9 @@ import { ZooKeeperSession } from './session.js';
 
 // The Ensemble side of the controller: read the committed membership, change it with one guarded
 // reconfig, and confirm a later write. A reconfig whose reply is lost (always when the leader is
-// removed) is never retried: the config is read back and the result says what happened.
+// removed) is never retried: the config is read back and the result says what happened. The super
+// user's credentials go out only with a reconfig, on a session to the one server it was opened to:
+// reading the config and the confirming write need none.
 
 export const CONFIG_ZNODE = '/zookeeper/config';
 /** Written after a removal commits: once this write is acknowledged, the removed server is out. */
@@ -19,9 +21,9 @@ const READ_BACK_SETTLE_MS = 3000;
 const READ_BACK_INTERVAL_MS = 100;
 
 export interface EnsembleAdminOptions {
-  /** One chosen server (`host:port`) or the whole ensemble. */
+  /** One chosen server (`host:port`), or (to read only) several. */
   readonly connectString: string;
-  /** The super user's password; the servers hold its digest. */
+  /** The super user's password; the servers hold its digest. Sent with the first reconfig only. */
   readonly superPassword: string;
   readonly timeoutMs: number;
 }
@@ -36,6 +38,8 @@ export type ReconfigResult =
   | { readonly outcome: 'superseded'; readonly config: EnsembleConfig; readonly cause: Error };
 
 export class ZooKeeperEnsembleAdmin {
+  private authenticated = false;
+
   private constructor(
     private session: ZooKeeperSession,
     private readonly options: EnsembleAdminOptions,
@@ -78,6 +82,10 @@ export class ZooKeeperEnsembleAdmin {
       change.kind === 'replace'
         ? { newMembers: change.members.map(renderServerLine), fromConfig: change.fromVersion }
         : { joining: change.add.map(renderServerLine), leaving: change.remove, fromConfig: change.fromVersion };
+    if (!this.authenticated) {
+      this.session.authenticate(this.options.superPassword);
+      this.authenticated = true;
+    }
     try {
       const reply = await this.session.reconfig(request);
       const config = parseEnsembleConfig(reply.data.toString('utf8'), `reconfig reply from ${this.session.server}`);
@@ -99,6 +107,7 @@ export class ZooKeeperEnsembleAdmin {
     const connectString = staying.length > 0 ? staying.map((m) => `${m.clientHost}:${m.clientPort}`).join(',') : this.options.connectString;
     await this.session.close();
     this.session = await openSession({ ...this.options, connectString });
+    this.authenticated = false; // the new session only reads
     const settleBy = Date.now() + READ_BACK_SETTLE_MS;
     for (;;) {
       const config = await this.readConfig();
@@ -127,7 +136,7 @@ export class ZooKeeperEnsembleAdmin {
 }
 
 function openSession(options: EnsembleAdminOptions): Promise<ZooKeeperSession> {
-  return ZooKeeperSession.open({ connectString: options.connectString, timeoutMs: options.timeoutMs, superPassword: options.superPassword });
+  return ZooKeeperSession.open({ connectString: options.connectString, timeoutMs: options.timeoutMs });
 }
 
 /** A change we would not send: ZooKeeper accepts no-ops (and bumps the version) and much else. */

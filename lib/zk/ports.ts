@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import type { Ensemble, EnsembleSession, Probe } from '../ports/index.js';
 import { ZooKeeperEnsembleAdmin } from './ensembleAdmin.js';
 import { probeMembers, type ProbeOptions } from './probe.js';
@@ -8,8 +9,13 @@ export function zooKeeperProbe(options: ProbeOptions): Probe {
   return { probe: (targets) => probeMembers(targets, options) };
 }
 
+/** Admin sessions to one server each: the library re-sends credentials to whichever server of a
+ * list it reconnects to, and they must reach only the member the controller chose. */
 export function zooKeeperEnsemble(options: { superPassword: string; timeoutMs: number }): Ensemble {
   return {
-    open: (connectString): Promise<EnsembleSession> => ZooKeeperEnsembleAdmin.open({ connectString, ...options }),
+    open: async (server): Promise<EnsembleSession> => {
+      if (!/^[^,\s]+:\d+$/.test(server)) throw new InvalidInputError('admin session', [`server: expected one host:port (got ${JSON.stringify(server)})`]);
+      return ZooKeeperEnsembleAdmin.open({ connectString: server, ...options });
+    },
   };
 }

@@ -2,14 +2,16 @@ import { request } from 'node:http';
 import type { MemberProbe, ProbeResult } from '../core/health.js';
 import type { ServerId } from '../core/model.js';
 import { InvalidInputError } from '../errors.js';
+import { parseConfServerId } from './conf.js';
 import { ProbeFailedError, probeFailureOf, type ProbeFailure } from './errors.js';
 import { sendFourLetterWord } from './fourLetterWord.js';
 import { healthFrom, monitorJsonToMntr, parseMntr } from './mntr.js';
 import { MODES, NOT_SERVING, parseSrvr, type SrvrStats } from './srvr.js';
 
 // Health of each member from `srvr` + `mntr`, over four-letter words or the AdminServer's HTTP
-// JSON. `ruok` is never asked: it answers `imok` on a server that has no quorum. Every probe ends by
-// its deadline with one of four typed results; all members are probed in parallel.
+// JSON, and who answered (`conf`'s server id: an address can change hands). `ruok` is never asked:
+// it answers `imok` on a server that has no quorum. Every probe ends by its deadline with one of
+// four typed results; all members are probed in parallel.
 
 export interface ProbeOptions {
   readonly timeoutMs: number;
@@ -27,16 +29,21 @@ export async function probeMembers(targets: readonly ProbeTarget[], options: Pro
   return Promise.all(
     targets.map(async ({ serverId, host }) => {
       const started = performance.now();
-      const result = await probeServer(host, options);
+      const result = await probeServer(host, options, serverId);
       const port = options.via === 'admin-server' ? options.adminPort : options.clientPort;
       return { serverId, endpoint: `${host}:${port}`, result, tookMs: Math.round(performance.now() - started) };
     }),
   );
 }
 
-export async function probeServer(host: string, options: ProbeOptions): Promise<ProbeResult> {
+/** The server's health; with `expected`, a serving server that says it has another id is a bad answer. */
+export async function probeServer(host: string, options: ProbeOptions, expected?: ServerId): Promise<ProbeResult> {
   try {
-    return options.via === 'admin-server' ? await viaAdminServer(host, options) : await viaFourLetterWords(host, options);
+    const { result, serverId } = options.via === 'admin-server' ? await viaAdminServer(host, options) : await viaFourLetterWords(host, options);
+    if (expected !== undefined && serverId !== undefined && serverId !== expected) {
+      return { status: 'bad-answer', detail: `server ${serverId} answered at ${host}, not ${expected}` };
+    }
+    return result;
   } catch (err) {
     if (err instanceof ProbeFailedError) return { status: 'no-answer', failure: err.failure, detail: err.message };
     if (err instanceof InvalidInputError) return { status: 'bad-answer', detail: err.message };
@@ -44,25 +51,36 @@ export async function probeServer(host: string, options: ProbeOptions): Promise<
   }
 }
 
-async function viaFourLetterWords(host: string, options: ProbeOptions): Promise<ProbeResult> {
-  const [srvrText, mntrText] = await Promise.all([
+/** A probe's result and, for a serving server, the id it says it has (a server that does not
+ * serve answers no `conf`). */
+interface Answer {
+  readonly result: ProbeResult;
+  readonly serverId?: ServerId;
+}
+
+async function viaFourLetterWords(host: string, options: ProbeOptions): Promise<Answer> {
+  const [srvrText, mntrText, confText] = await Promise.all([
     sendFourLetterWord(host, options.clientPort, 'srvr', options.timeoutMs),
     sendFourLetterWord(host, options.clientPort, 'mntr', options.timeoutMs),
+    sendFourLetterWord(host, options.clientPort, 'conf', options.timeoutMs),
   ]);
   const source = `${host}:${options.clientPort}`;
   const srvr = parseSrvr(srvrText, `srvr from ${source}`);
-  if (!srvr.serving || mntrText.trim() === NOT_SERVING) return { status: 'not-serving', detail: NOT_SERVING };
-  return { status: 'serving', health: healthFrom(srvr, parseMntr(mntrText, `mntr from ${source}`), `mntr from ${source}`) };
+  if (!srvr.serving || mntrText.trim() === NOT_SERVING || confText.trim() === NOT_SERVING) return { result: { status: 'not-serving', detail: NOT_SERVING } };
+  const health = healthFrom(srvr, parseMntr(mntrText, `mntr from ${source}`), `mntr from ${source}`);
+  return { result: { status: 'serving', health }, serverId: parseConfServerId(confText, `conf from ${source}`) };
 }
 
-async function viaAdminServer(host: string, options: ProbeOptions): Promise<ProbeResult> {
+async function viaAdminServer(host: string, options: ProbeOptions): Promise<Answer> {
   const base = `http://${host}:${options.adminPort}/commands`;
   const srvrText = await httpGet(`${base}/srvr`, options.timeoutMs);
   const srvr = adminSrvr(srvrText, `${base}/srvr`);
-  if (!srvr.serving) return { status: 'not-serving', detail: srvr.error };
-  const monitorText = await httpGet(`${base}/monitor`, options.timeoutMs);
+  if (!srvr.serving) return { result: { status: 'not-serving', detail: srvr.error } };
+  const [monitorText, confText] = await Promise.all([httpGet(`${base}/monitor`, options.timeoutMs), httpGet(`${base}/conf`, options.timeoutMs)]);
   const monitor = parseJson(monitorText, `${base}/monitor`);
-  return { status: 'serving', health: healthFrom(srvr.stats, monitorJsonToMntr(monitor, `${base}/monitor`), `${base}/monitor`) };
+  const serverId = (parseJson(confText, `${base}/conf`) as { server_id?: unknown }).server_id;
+  const health = healthFrom(srvr.stats, monitorJsonToMntr(monitor, `${base}/monitor`), `${base}/monitor`);
+  return { result: { status: 'serving', health }, serverId: parseConfServerId(`serverId=${String(serverId)}`, `${base}/conf`) };
 }
 
 /** `/commands/srvr` (answered as `server_stats`) into the 4lw `srvr` shape. */

@@ -39,8 +39,6 @@ export interface SessionOptions {
   readonly timeoutMs: number;
   /** ZooKeeper clamps it to 2..20 tick times. */
   readonly sessionTimeoutMs?: number;
-  /** Authenticate as ZooKeeper's super user (digest scheme): needed for reconfig. */
-  readonly superPassword?: string;
 }
 
 export interface ZnodeData {
@@ -81,9 +79,6 @@ export class ZooKeeperSession {
       retries: 0,
     });
     const session = new ZooKeeperSession(client, options);
-    if (options.superPassword !== undefined) {
-      client.addAuthInfo('digest', Buffer.from(`super:${options.superPassword}`, 'utf8'));
-    }
     const connected = new Promise<void>((resolve) => client.once('connected', () => resolve()));
     client.connect();
     const timedOut = await withDeadline(connected, options.timeoutMs);
@@ -92,6 +87,15 @@ export class ZooKeeperSession {
       throw new ZooKeeperTimeoutError({ server: options.connectString, operation: 'connect', args: '' }, options.timeoutMs);
     }
     return session;
+  }
+
+  /**
+   * Authenticates as ZooKeeper's super user (digest scheme), which reconfig needs. The credentials
+   * go out at once on this connection, ahead of any call made after (the library queues them), and
+   * again on every reconnect: give it a session to one server that must have them, never a list.
+   */
+  authenticate(superPassword: string): void {
+    this.client.addAuthInfo('digest', Buffer.from(`super:${superPassword}`, 'utf8'));
   }
 
   /** `host:port` this session is connected to now. */

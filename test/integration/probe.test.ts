@@ -46,7 +46,7 @@ describe('probes', () => {
     }
   }, 30_000);
 
-  it('reads the same health over four-letter words and the AdminServer, the leader counting its synced voters', async () => {
+  it('reads the same health over four-letter words and the AdminServer, the leader counting its synced voters, and who answered', async () => {
     const ensemble = await startEnsemble({ voters: 3, observers: 1 });
     try {
       const leader = await ensemble.waitForQuorum([1, 2, 3]);
@@ -64,6 +64,11 @@ describe('probes', () => {
           expect(p.result.health.version).toMatch(/^3\.8\.\d/);
           expect(p.result.health.votersInConfig).toBe(3);
         }
+      }
+      // An address that changed hands: the fleet says server 2 lives where server 1 answers.
+      for (const via of ['four-letter-words', 'admin-server'] as const) {
+        const [imposter] = await probeMembers([{ serverId: 2, host: ensemble.hostOf(1) }], { ...options, via });
+        expect(imposter?.result).toEqual({ status: 'bad-answer', detail: `server 1 answered at ${ensemble.hostOf(1)}, not 2` });
       }
       const zxid = (p: (typeof viaWords)[number] | undefined): bigint | undefined => (p?.result.status === 'serving' ? p.result.health.zxid : undefined);
       expect(zxid(viaHttp.find((p) => p.serverId === leader))).toBe(zxid(viaWords.find((p) => p.serverId === leader)));
