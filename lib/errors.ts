@@ -132,13 +132,3 @@ export class LeaseExpiringError extends ControllerError {
     this.name = 'LeaseExpiringError';
   }
 }
-
-/** Someone changed what was read between the read and the write: nothing written; try again. */
-export class ConcurrentChangeError extends ControllerError {
-  readonly kind = 'conflict';
-
-  constructor(cluster: string, what: string) {
-    super(`${what} of ${cluster} changed while this change was prepared: nothing written; try again`, { cluster, what });
-    this.name = 'ConcurrentChangeError';
-  }
-}

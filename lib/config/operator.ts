@@ -41,7 +41,7 @@ export const OperatorRequestsSchema = z.preprocess(
   z.array(
     strictObject({
       id: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be 1-48 lowercase letters, digits or "-"'),
-      kind: z.enum(['report', 'replace']),
+      kind: z.enum(['report', 'replace', 'forget']),
       serverId: z.number().int().min(1).max(255),
       reason: boundedText(TEXT_BYTES.reason),
       at: z.number().int().min(0).max(MAX_TIME_MS),
@@ -53,8 +53,8 @@ export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 
 /**
  * Both lists' requests, oldest first: one per kind and server (the newest: an alarm that fires again
- * renews its report), and when more than MAX_REQUESTS are left, reports go before replace requests,
- * the oldest first: a storm of alarm reports never pushes out an operator's replace request.
+ * renews its report), and when more than MAX_REQUESTS are left, reports go before replace and
+ * forget requests, the oldest first: a storm of alarm reports never pushes out an operator's request.
  */
 export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
   const newest = new Map<string, OperatorRequests[number]>();

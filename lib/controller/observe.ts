@@ -60,6 +60,7 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
       requests: {
         reports: fresh.filter((r) => r.kind === 'report').map((r) => ({ serverId: r.serverId, reason: r.reason, at: r.at })),
         replace: fresh.filter((r) => r.kind === 'replace').map((r) => r.serverId),
+        forget: fresh.filter((r) => r.kind === 'forget').map((r) => r.serverId),
       },
     },
     state: seenUpTo === x.state.requestsSeenUpTo ? x.state : { ...x.state, requestsSeenUpTo: seenUpTo },

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { ClusterSpecSchema } from '../config/spec.js';
 import { parseOrThrow } from '../config/parse.js';
 import type { OperatorAction } from '../config/operator.js';
-import { ConcurrentChangeError, InvalidInputError, NotFoundError } from '../errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import { statusView } from './status.js';
 import { tickCluster, type Deps, type TickResult } from './tick.js';
 
 // The operator's actions, shared by the CLI and the `manual` Lambda. Read-only ones observe (a dry
 // run of the tick); the others record intent in the spec or the requests, which the next tick acts
-// on. `forget` alone edits the state, under the lease, as a tick does.
+// on: only the tick writes the state.
 
 export interface OperatorResult {
   readonly cluster: string;
@@ -101,44 +100,23 @@ async function knownMember(deps: Deps, cluster: string, serverId: number): Promi
   }
 }
 
-/** Drops what the state remembers of a server that is gone (evidence, reports, replace requests).
- * Like a tick: validated on a first read, then written under a lease of its own only if the state is
- * still the version that was validated, so a tick's write-ahead is never lost. */
+/** Records that the next tick should drop what the state remembers of a server that is gone
+ * (evidence, reports, replace requests): only the tick writes the state, under its lease. */
 async function forget(deps: Deps, cluster: string, serverId: number, now: number): Promise<string> {
   const observed = await dryRun(deps, cluster, 'forget');
   const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
   if (config?.members.some((m) => m.serverId === serverId)) {
     throw new InvalidInputError('forget', [`serverId: ${serverId} is a member of the config; use replace or scale to take it out`]);
   }
-  const stored = await deps.store.readState(cluster);
-  const state = stored?.state;
+  const state = (await deps.store.readState(cluster))?.state;
   const known = state && (state.health.some((h) => h.serverId === serverId) || state.reports.some((r) => r.serverId === serverId) || state.replaceRequests.includes(serverId) || state.operation?.serverId === serverId);
-  if (!stored || !state || !known) throw new NotFoundError(`server ${serverId} in the state of cluster ${cluster}`, { serverId });
+  if (!state || !known) throw new NotFoundError(`server ${serverId} in the state of cluster ${cluster}`, { serverId });
   if (state.operation?.serverId === serverId) {
     throw new InvalidInputError('forget', [`serverId: ${serverId} is the subject of operation ${state.operation.id}; it finishes or rolls back by itself`]);
   }
-  const lease = await deps.store.acquireLease(cluster, `${deps.holder}:forget:${randomUUID().slice(0, 8)}`, FORGET_LEASE_MS, now);
-  if (!lease) throw new ConcurrentChangeError(cluster, 'the lease (a tick is acting on this cluster now)');
-  try {
-    if ((await deps.store.readState(cluster))?.version !== stored.version) throw new ConcurrentChangeError(cluster, 'the state');
-    await deps.store.writeState(
-      cluster,
-      {
-        ...state,
-        health: state.health.filter((h) => h.serverId !== serverId),
-        reports: state.reports.filter((r) => r.serverId !== serverId),
-        replaceRequests: state.replaceRequests.filter((s) => s !== serverId),
-      },
-      lease,
-    );
-  } finally {
-    await deps.store.releaseLease(lease);
-  }
-  return `server ${serverId} forgotten`;
+  await deps.store.addRequest(cluster, { id: `forget-${serverId}-${now}`, kind: 'forget', serverId, reason: 'an operator asked to forget it', at: now });
+  return `server ${serverId} will be forgotten by the next tick`;
 }
-
-/** Long enough for a re-read and one write. */
-const FORGET_LEASE_MS = 10_000;
 
 /** A step as JSON: config versions (bigint) in hex. */
 export function summarizeStep(result: TickResult): unknown {

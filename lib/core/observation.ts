@@ -27,6 +27,8 @@ export interface LoadSample {
 
 /** Operator requests recorded since the last tick (manual commands, alarms naming a server). */
 export interface Requests {
+  /** Servers whose evidence an operator asked to drop (gone servers only; the tick checks). */
+  readonly forget: readonly ServerId[];
   readonly reports: readonly { readonly serverId: ServerId; readonly reason: string; readonly at: number }[];
   readonly replace: readonly ServerId[];
 }
@@ -43,4 +45,4 @@ export interface Observation {
   readonly requests: Requests;
 }
 
-export const NO_REQUESTS: Requests = { reports: [], replace: [] };
+export const NO_REQUESTS: Requests = { reports: [], replace: [], forget: [] };

@@ -29,12 +29,17 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
   const finished = state.operation && state.operation.id !== planned.state.operation?.id ? state.operation : undefined;
   const taken = finished?.kind === 'remove' ? finished.serverId : finished?.kind === 'replace' ? finished.replaces : undefined;
   const gone = taken !== undefined && !members.has(taken) ? taken : undefined;
+  // An operator's `forget` drops what the state remembers of a server that is gone for good (never
+  // a member, nor the subject of the operation in flight).
+  const op = planned.state.operation;
+  const forgotten = new Set(observed.requests.forget.filter((id) => !members.has(id) && op?.serverId !== id && !(op?.kind === 'replace' && op.replaces === id)));
+  const kept = (id: ServerId): boolean => id !== gone && !forgotten.has(id);
   const next: ControllerState = {
     ...planned.state,
-    health: detection.health.filter((h) => h.serverId !== gone),
+    health: detection.health.filter((h) => kept(h.serverId)),
     leader: detection.leader,
-    reports: detection.pendingReports,
-    replaceRequests: pendingReplaceRequests(state, observed, planned.state),
+    reports: detection.pendingReports.filter((r) => kept(r.serverId)),
+    replaceRequests: pendingReplaceRequests(state, observed, planned.state).filter(kept),
   };
   if (decision.scaleInHold) next.scaleInHold = decision.scaleInHold;
   else delete next.scaleInHold;

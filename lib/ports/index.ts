@@ -5,6 +5,10 @@ import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
 import type { ConfigMember, EnsembleConfig, Instance, LoadSample, MemberProbe, MembershipChange, Role, ServerId } from '../core/index.js';
 
+/** The cluster's super-user password, read (and decrypted) only when something needs it: a launch
+ * (the new server gets its digest) or a reconfig. A steady tick, and the manual function, never do. */
+export type SuperPassword = () => Promise<string>;
+
 /** A narrow structured logger: a message and JSON-safe fields. lib/ never prints. */
 export interface Log {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -14,7 +18,7 @@ export interface Log {
   child(fields: Record<string, unknown>): Log;
 }
 
-/** A claim on one cluster by one tick (or one `forget`): holders are unique per invocation, so a
+/** A claim on one cluster by one tick: holders are unique per invocation, so a
  * second invocation of the same function is refused while the first holds it. `token` increases
  * with every claim: state writes carry it, and every acting step checks it first (fencing). */
 export interface Lease {
@@ -27,7 +31,7 @@ export interface Lease {
 /** An operator's request, recorded by a manual command and applied by the next tick. */
 export interface OperatorRequest {
   readonly id: string;
-  readonly kind: 'report' | 'replace';
+  readonly kind: 'report' | 'replace' | 'forget';
   readonly serverId: ServerId;
   readonly reason: string;
   readonly at: number;

@@ -52,7 +52,7 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
     leaseTtlMs: env.LEASE_TTL_SECONDS * 1000,
     clock: () => Date.now(),
     async portsFor(cluster, spec) {
-      const password = await store.readSuperPassword(cluster);
+      const password = (): Promise<string> => store.readSuperPassword(cluster);
       return {
         fleet: new Ec2Fleet(clients.ec2, { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, cluster, superPassword: password, log }),
         probe: zooKeeperProbe({ timeoutMs: PROBE_TIMEOUT_MS, via: 'four-letter-words', clientPort: spec.zookeeper.clientPort, adminPort: spec.zookeeper.adminPort }),

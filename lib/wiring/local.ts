@@ -28,7 +28,7 @@ export function buildLocalDeps(options: { home: string; log: Log; holder?: strin
     leaseTtlMs: options.leaseTtlMs ?? 60_000,
     clock: () => Date.now(),
     async portsFor(cluster, spec) {
-      const password = await store.readSuperPassword(cluster);
+      const password = (): Promise<string> => store.readSuperPassword(cluster);
       return {
         fleet: new LocalFleet(processFleetFor(store, cluster, spec), cluster, password),
         probe: zooKeeperProbe({ timeoutMs: PROBE_TIMEOUT_MS, via: 'four-letter-words', clientPort: spec.zookeeper.clientPort, adminPort: spec.zookeeper.adminPort }),

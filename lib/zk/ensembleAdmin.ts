@@ -4,6 +4,7 @@ import { applyChange, changeIsApplied, describeChange, sameMembers, type Members
 import { votersOf, type EnsembleConfig } from '../core/model.js';
 import { InvalidInputError } from '../errors.js';
 import { ConnectionLossError, SessionExpiredError, ZooKeeperTimeoutError } from './errors.js';
+import type { SuperPassword } from '../ports/index.js';
 import { ZooKeeperSession } from './session.js';
 
 // The Ensemble side of the controller: read the committed membership, change it with one guarded
@@ -23,8 +24,9 @@ const READ_BACK_INTERVAL_MS = 100;
 export interface EnsembleAdminOptions {
   /** One chosen server (`host:port`), or (to read only) several. */
   readonly connectString: string;
-  /** The super user's password; the servers hold its digest. Sent with the first reconfig only. */
-  readonly superPassword: string;
+  /** The super user's password (or how to read it); the servers hold its digest. Sent with the
+   * first reconfig only, and only then read. */
+  readonly superPassword: string | SuperPassword;
   readonly timeoutMs: number;
 }
 
@@ -83,7 +85,8 @@ export class ZooKeeperEnsembleAdmin {
         ? { newMembers: change.members.map(renderServerLine), fromConfig: change.fromVersion }
         : { joining: change.add.map(renderServerLine), leaving: change.remove, fromConfig: change.fromVersion };
     if (!this.authenticated) {
-      this.session.authenticate(this.options.superPassword);
+      const { superPassword } = this.options;
+      this.session.authenticate(typeof superPassword === 'string' ? superPassword : await superPassword());
       this.authenticated = true;
     }
     try {

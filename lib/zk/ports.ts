@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import type { Ensemble, EnsembleSession, Probe } from '../ports/index.js';
+import type { Ensemble, EnsembleSession, Probe, SuperPassword } from '../ports/index.js';
 import { ZooKeeperEnsembleAdmin } from './ensembleAdmin.js';
 import { probeMembers, type ProbeOptions } from './probe.js';
 
@@ -11,7 +11,7 @@ export function zooKeeperProbe(options: ProbeOptions): Probe {
 
 /** Admin sessions to one server each: the library re-sends credentials to whichever server of a
  * list it reconnects to, and they must reach only the member the controller chose. */
-export function zooKeeperEnsemble(options: { superPassword: string; timeoutMs: number }): Ensemble {
+export function zooKeeperEnsemble(options: { superPassword: SuperPassword; timeoutMs: number }): Ensemble {
   return {
     open: async (server): Promise<EnsembleSession> => {
       if (!/^[^,\s]+:\d+$/.test(server)) throw new InvalidInputError('admin session', [`server: expected one host:port (got ${JSON.stringify(server)})`]);

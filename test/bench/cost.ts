@@ -31,8 +31,8 @@ export async function measureCost(): Promise<Cost> {
   await store.releaseLease(lease);
   const model = new ModelFleet(spec, [1, 2, 3]);
   const modelled = modelDeps(store, new Map([['orders', model]]));
-  // As the AWS wiring does: each tick's ports need the cluster's super password.
-  const deps = { ...modelled, portsFor: async (cluster: string, s: typeof spec) => (await store.readSuperPassword(cluster), modelled.portsFor(cluster, s)) };
+  // As the AWS wiring does, the super password is read only when a launch or a reconfig needs it.
+  const deps = { ...modelled, portsFor: async (cluster: string, s: typeof spec) => modelled.portsFor(cluster, s) };
   const ssmCalls = (): Record<string, number> => ({
     'ssm:GetParameter': ssm.mock.commandCalls(GetParameterCommand).length,
     'ssm:GetParametersByPath': ssm.mock.commandCalls(GetParametersByPathCommand).length,
@@ -53,7 +53,7 @@ export async function measureCost(): Promise<Cost> {
 
   // The EC2 side of one tick: listing the fleet with its status checks.
   const ec2 = new FakeEc2();
-  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-bench', cluster: 'orders', superPassword: 'pw', log: jsonLog(() => undefined) });
+  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-bench', cluster: 'orders', superPassword: async () => 'pw', log: jsonLog(() => undefined) });
   const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.0.${id}`, 'voter'));
   for (const id of [1, 2, 3]) await fleet.launch({ spec, serverId: id, role: 'voter', zone: 'a', operationId: `seed-${id}`, committed: committed.filter((m) => m.serverId !== id) });
   ec2.boot();

@@ -6,7 +6,7 @@ import { fleetContract } from './fleetContract.js';
 
 fleetContract('EC2 (SDK mock with EC2 semantics)', async () => {
   const ec2 = new FakeEc2();
-  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-ci', cluster: 'orders', superPassword: 'pw', log: jsonLog(() => undefined) });
+  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-ci', cluster: 'orders', superPassword: async () => 'pw', log: jsonLog(() => undefined) });
   // Launches answer "pending"; EC2 boots them before anyone lists.
   const booting: Fleet = {
     list: async () => (ec2.boot(), fleet.list()),

@@ -33,7 +33,15 @@ async function fake(host: string, port: number, answers: Record<string, string> 
     });
     socket.on('error', () => undefined); // the prober hangs up when it has its answer
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // The killed JVM's listening socket may outlive its kill by a moment: bind again until it is gone.
+  for (let attempt = 1; ; attempt++) {
+    const bound = await new Promise<boolean>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' && attempt < 50 ? resolve(false) : reject(err)));
+      server.listen(port, host, () => resolve(true));
+    });
+    if (bound) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     received: () => Buffer.concat(chunks).toString('latin1'),
     close() {
@@ -83,7 +91,7 @@ describe('who gets the super password', () => {
         portsFor: async () => ({
           fleet,
           probe: zooKeeperProbe({ timeoutMs: 800, via: 'four-letter-words', clientPort, adminPort: ensemble.settings.adminPort }),
-          ensemble: zooKeeperEnsemble({ superPassword: TEST_PASSWORD, timeoutMs: 5000 }),
+          ensemble: zooKeeperEnsemble({ superPassword: async () => TEST_PASSWORD, timeoutMs: 5000 }),
         }),
       };
       const voters = async (): Promise<Set<ServerId>> => {

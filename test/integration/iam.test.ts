@@ -49,16 +49,6 @@ function common(fn: string): Statement[] {
       Resource: '*',
     },
     { Sid: 'ReadClusters', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: param('/*') },
-    {
-      Sid: 'DecryptOnlyTheSuperPasswordViaSsm',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: '*',
-      Condition: {
-        StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') },
-        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${PREFIX}/*/super-password`) },
-      },
-    },
     { Sid: 'SuperPasswordIsReadOnly', Effect: 'Deny', Action: ['ssm:DeleteParameter', 'ssm:DeleteParameters', 'ssm:LabelParameterVersion', 'ssm:PutParameter'], Resource: param('/*/super-password') },
     { Sid: 'DescribeHasNoResourceLevelPermissions', Effect: 'Allow', Action: ['ec2:DescribeInstanceStatus', 'ec2:DescribeInstances'], Resource: '*' },
     { Sid: 'GetMetricDataHasNoResourceLevelPermissions', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: '*' },
@@ -69,6 +59,16 @@ function common(fn: string): Statement[] {
 export const EXPECTED: Record<'TickRole' | 'ManualRole', Statement[]> = {
   TickRole: [
     ...common('tick'),
+    {
+      Sid: 'DecryptOnlyTheSuperPasswordViaSsm',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') },
+        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${PREFIX}/*/super-password`) },
+      },
+    },
     { Sid: 'ListClusters', Effect: 'Allow', Action: ['ssm:GetParametersByPath'], Resource: param('') },
     { Sid: 'ReadLeaseAndRequestsHistory', Effect: 'Allow', Action: ['ssm:GetParameterHistory'], Resource: [param('/*/lease'), param('/*/requests')] },
     {
@@ -131,7 +131,7 @@ export const EXPECTED: Record<'TickRole' | 'ManualRole', Statement[]> = {
  * KMS, the key is the operator's, and the condition names the parameter). */
 const STAR_ALLOWED = new Set(['LambdaVpcNetworkInterfaces', 'DecryptOnlyTheSuperPasswordViaSsm', 'DescribeHasNoResourceLevelPermissions', 'GetMetricDataHasNoResourceLevelPermissions']);
 /** What `manual` never does: it reads, or records intent for the next tick. */
-const NOT_FOR_MANUAL = ['ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:GetConsoleOutput', 'iam:PassRole', 'ssm:DeleteParameter', 'ssm:DeleteParameters'];
+const NOT_FOR_MANUAL = ['kms:Decrypt', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:GetConsoleOutput', 'iam:PassRole', 'ssm:DeleteParameter', 'ssm:DeleteParameters'];
 const FUNCTIONS: Record<string, 'TickRole' | 'ManualRole'> = { TickLambdaFunction: 'TickRole', ManualLambdaFunction: 'ManualRole' };
 
 const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);

@@ -69,7 +69,7 @@ const arbWorld: fc.Arbitrary<World> = fc
       config: r.readable ? { readable: true, config: config(spec, voters, observers) } : { readable: false, reason: 'timeout' },
       probes,
       instances,
-      requests: { reports: [], replace: [] },
+      requests: { reports: [], replace: [], forget: [] },
     };
     const target = ids[r.opTarget % ids.length] as ServerId;
     const base = { startedAt: T0 - 10_000, step: r.opStep, stepSince: T0 - 10_000, why: 'generated' } as const;

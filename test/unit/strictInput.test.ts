@@ -10,12 +10,13 @@ import {
   parseTickEvent,
 } from '../../lib/config/index.js';
 import { handleTickEvent, runOperatorAction } from '../../lib/controller/index.js';
-import { clipText } from '../../lib/core/index.js';
-import { ConcurrentChangeError, InvalidInputError } from '../../lib/errors.js';
+import { clipText, think, type Observation } from '../../lib/core/index.js';
+import { InvalidInputError } from '../../lib/errors.js';
 import alarmSample from '../../events/alarm-server-down.json' with { type: 'json' };
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
 import { modelDeps } from '../support/modelPorts.js';
+import { down, instance, observe, stateFor, T0, testSpec } from '../support/world.js';
 
 // Every document we read is parsed strictly, and bad input changes nothing: a misspelt key is an
 // error naming it and the key it was meant to be, never a silent default.
@@ -117,50 +118,33 @@ describe('bad input changes nothing', () => {
 });
 
 describe('forget', () => {
-  it('loses no write a tick made between its read and its write: it refuses, and the operation stays', async () => {
+  it('writes no state: it records a request, which the next tick applies under its own lease', async () => {
     const store = new MemoryStateStore();
     const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
     await store.writeSpec('orders', spec);
     const model = new ModelEnsemble(spec, [1, 3, 4]);
-    const setupLease = await store.acquireLease('orders', 'setup', 60_000, Date.now());
-    if (!setupLease) throw new Error('lease');
-    await store.writeState('orders', { ...initialState('orders', 5), health: [{ serverId: 2, misses: 4, missingSince: 1, slowTicks: 0 }] }, setupLease);
-    await store.releaseLease(setupLease);
-    // A tick takes the lease and writes its operation the moment before forget claims the lease.
-    const racing = Object.create(store, {
-      acquireLease: {
-        value: async (cluster: string, holder: string, ttlMs: number, now: number) => {
-          if (holder.includes(':forget:')) {
-            const tick = await store.acquireLease(cluster, 'tick', 60_000, now);
-            const current = (await store.readState(cluster))?.state;
-            if (!tick || !current) throw new Error('tick');
-            const operation = { kind: 'add' as const, id: 'add-5', serverId: 5, role: 'observer' as const, zone: 'a', startedAt: now, step: 'launching' as const, stepSince: now, why: 'more readers' };
-            await store.writeState(cluster, { ...current, nextServerId: 6, operation }, tick);
-            await store.releaseLease(tick);
-          }
-          return store.acquireLease(cluster, holder, ttlMs, now);
-        },
-      },
-    }) as MemoryStateStore;
-    const deps = modelDeps(racing, new Map([['orders', model]]));
-    await expect(runOperatorAction(deps, { action: 'forget', cluster: 'orders', serverId: 2 }, Date.now())).rejects.toThrow(ConcurrentChangeError);
-    const after = (await store.readState('orders'))?.state;
-    expect(after?.operation?.id).toBe('add-5');
-    expect(after?.nextServerId).toBe(6);
-    expect(after?.health.map((h) => h.serverId)).toEqual([2]);
-  });
-
-  it('drops what the state remembers of a gone server under its own lease', async () => {
-    const store = new MemoryStateStore();
-    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
-    await store.writeSpec('orders', spec);
+    model.servers.set(2, { serverId: 2, state: 'stopped', zone: 'a', launchedAtTick: -100, crashed: false }); // gone, still listed
     const lease = await store.acquireLease('orders', 'setup', 60_000, Date.now());
     if (!lease) throw new Error('lease');
-    await store.writeState('orders', { ...initialState('orders', 5), health: [{ serverId: 2, misses: 4, missingSince: 1, slowTicks: 0 }], replaceRequests: [2] }, lease);
+    await store.writeState('orders', { ...initialState('orders', 5), health: [{ serverId: 2, misses: 4, missingSince: 1, slowTicks: 0 }] }, lease);
     await store.releaseLease(lease);
-    const deps = modelDeps(store, new Map([['orders', new ModelEnsemble(spec, [1, 3, 4])]]));
+    const before = await store.readState('orders');
+    const deps = modelDeps(store, new Map([['orders', model]]));
     const result = await runOperatorAction(deps, { action: 'forget', cluster: 'orders', serverId: 2 }, Date.now());
-    expect(result.message).toBe('server 2 forgotten');
-    expect((await store.readState('orders'))?.state).toMatchObject({ health: [], replaceRequests: [] });
+    expect(result.message).toBe('server 2 will be forgotten by the next tick');
+    expect((await store.readState('orders'))?.version).toBe(before?.version);
+    expect((await store.readRequests('orders')).map((r) => [r.kind, r.serverId])).toEqual([['forget', 2]]);
+    await expect(runOperatorAction(deps, { action: 'forget', cluster: 'orders', serverId: 3 }, Date.now())).rejects.toThrow('serverId: 3 is a member of the config');
+  });
+
+  it('drops a gone server\'s evidence in the tick that reads the request, and never a member\'s', () => {
+    const spec = testSpec();
+    const listed = observe(spec, { voters: [1, 3, 4] });
+    const observed: Observation = { ...listed, probes: [...listed.probes, down(2)], instances: [...listed.instances, instance(2, 'stopped', 'a')] };
+    const state = stateFor(spec, observed, { health: [{ serverId: 2, misses: 4, missingSince: T0 - 60_000, slowTicks: 0 }] });
+    expect(think(spec, state, observed, T0).state.health.map((h) => h.serverId)).toEqual([2]);
+    const asked = { ...observed, requests: { ...observed.requests, forget: [2, 3] } };
+    const withDown3 = { ...asked, probes: asked.probes.map((p) => (p.serverId === 3 ? down(3) : p)) };
+    expect(think(spec, state, withDown3, T0).state.health.map((h) => h.serverId)).toEqual([3]);
   });
 });

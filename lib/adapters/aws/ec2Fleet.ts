@@ -15,7 +15,7 @@ import type { ClusterSpec } from '../../config/spec.js';
 import { renderServerFiles } from '../../core/bootstrap.js';
 import type { Instance, InstanceState, ServerId } from '../../core/index.js';
 import { InvalidInputError } from '../../errors.js';
-import type { Fleet, LaunchRequest, Log } from '../../ports/index.js';
+import type { Fleet, LaunchRequest, Log, SuperPassword } from '../../ports/index.js';
 import { superDigest } from '../../zk/auth.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
@@ -51,7 +51,7 @@ export interface Ec2FleetOptions {
   /** This controller's deployment id (lowercase letters, digits, "-", at most 32). */
   readonly deployment: string;
   readonly cluster: string;
-  readonly superPassword: string;
+  readonly superPassword: SuperPassword;
   readonly log: Log;
   readonly retry?: RetryPolicy;
 }
@@ -64,7 +64,7 @@ const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCa
 export class Ec2Fleet implements Fleet {
   private readonly deployment: string;
   private readonly cluster: string;
-  private readonly superPassword: string;
+  private readonly superPassword: SuperPassword;
   private readonly log: Log;
   private readonly retry: RetryPolicy;
 
@@ -101,7 +101,7 @@ export class Ec2Fleet implements Fleet {
     const mine = launched.find((i) => i.State?.Name !== 'terminated' && tagsOf(i).get(TAG.serverId) === String(request.serverId));
     if (mine) return this.instanceOf(mine, request.serverId);
     const zones = [...spec.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
-    const userData = this.userData(request);
+    const userData = this.userData(request, superDigest(await this.superPassword()));
     let lastCapacityError: unknown;
     for (const zone of zones) {
       if (!zone.subnetId) throw new InvalidInputError(`spec of ${this.cluster}`, [`zones: zone ${zone.name} has no subnetId`]);
@@ -172,7 +172,7 @@ export class Ec2Fleet implements Fleet {
     };
   }
 
-  private userData(request: LaunchRequest): string {
+  private userData(request: LaunchRequest, digest: string): string {
     // The joiner binds every interface (0.0.0.0): its address is EC2's to choose; the controller
     // adds it to the ensemble with the private IP the instance got.
     const files = renderServerFiles({
@@ -183,7 +183,7 @@ export class Ec2Fleet implements Fleet {
       host: '0.0.0.0',
       configDir: EC2_CONFIG_DIR,
       dataDir: EC2_DATA_DIR,
-      superDigest: superDigest(this.superPassword),
+      superDigest: digest,
       membership: { kind: 'join', committed: request.committed },
     });
     const script = renderUserData(files);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderServerFiles } from '../../core/bootstrap.js';
 import type { Instance, ServerId } from '../../core/index.js';
-import type { Fleet, LaunchRequest } from '../../ports/index.js';
+import type { Fleet, LaunchRequest, SuperPassword } from '../../ports/index.js';
 import { superDigest } from '../../zk/auth.js';
 import type { ProcessFleet } from './processFleet.js';
 
@@ -14,7 +14,7 @@ export class LocalFleet implements Fleet {
   constructor(
     private readonly processes: ProcessFleet,
     private readonly cluster: string,
-    private readonly superPassword: string,
+    private readonly superPassword: SuperPassword,
   ) {}
 
   async list(): Promise<Instance[]> {
@@ -31,6 +31,7 @@ export class LocalFleet implements Fleet {
   async launch(request: LaunchRequest): Promise<Instance> {
     const running = (await this.list()).find((i) => i.serverId === request.serverId && i.state === 'running');
     if (running) return running; // the same operation, retried
+    const digest = superDigest(await this.superPassword());
     await this.processes.launch(request.serverId, (placement) => {
       // What EC2 keeps in tags, a local server keeps beside its files.
       writeFileSync(join(placement.configDir, 'zone'), request.zone);
@@ -43,7 +44,7 @@ export class LocalFleet implements Fleet {
         host: placement.host,
         configDir: placement.configDir,
         dataDir: placement.dataDir,
-        superDigest: superDigest(this.superPassword),
+        superDigest: digest,
         membership: { kind: 'join', committed: request.committed },
       });
     });

@@ -25,7 +25,7 @@ const quiet = jsonLog(() => undefined);
 
 function setup() {
   const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
-  return { ec2, fleet: new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', superPassword: 'secret', log: quiet }) };
+  return { ec2, fleet: new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', superPassword: async () => 'secret', log: quiet }) };
 }
 
 /** A fleet whose warnings are kept. */
@@ -35,7 +35,7 @@ function watched(ec2: FakeEc2, deployment: string): { fleet: Ec2Fleet; warnings:
     const entry = JSON.parse(line) as { level: string; message: string; instanceId?: string };
     if (entry.level === 'warn') warnings.push(`${entry.instanceId}: ${entry.message}`);
   }, 'debug');
-  return { fleet: new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: 'secret', log }), warnings };
+  return { fleet: new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: async () => 'secret', log }), warnings };
 }
 
 describe('Ec2Fleet', () => {
@@ -205,7 +205,7 @@ describe('Ec2Fleet', () => {
   it('refuses a deployment id that is not lowercase letters, digits and "-", or longer than 32 characters', () => {
     const ec2 = new FakeEc2();
     for (const deployment of ['', 'Prod', 'zk_prod', 'a'.repeat(33), 'prod\nx']) {
-      expect(() => new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: 'secret', log: quiet }), deployment).toThrow(InvalidInputError);
+      expect(() => new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: async () => 'secret', log: quiet }), deployment).toThrow(InvalidInputError);
     }
   });
 

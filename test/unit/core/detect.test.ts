@@ -82,7 +82,7 @@ describe('detect', () => {
 
   it('needs probes to corroborate a failure report before it counts', () => {
     const fine = observe(spec);
-    const reported: Observation = { ...fine, requests: { reports: [{ serverId: 2, reason: 'alarm ServerDown', at: T0 }], replace: [] } };
+    const reported: Observation = { ...fine, requests: { reports: [{ serverId: 2, reason: 'alarm ServerDown', at: T0 }], replace: [], forget: [] } };
     const first = detect(spec, stateFor(spec, fine), reported, T0);
     expect(first.verdicts.get(2)).toMatchObject({ status: 'suspect', reason: 'reported', evidence: 'reported "alarm ServerDown", not corroborated by probes yet' });
     const missing = observe(spec, { down: [2] });
