@@ -89,9 +89,10 @@ const StateV2Schema = strictObject({
   replaceRequests: z.array(ServerIdSchema).max(MAX_TRACKED_SERVERS).default([]),
   /** Operator requests up to this time have been taken into the state. */
   requestsSeenUpTo: TimeMs.default(0),
-  /** New servers that did not start, sync or run a supported ZooKeeper, in a row, from the launch
-   * template version they had ('' without one): launches back off, then stop until it changes. */
-  launchFailures: strictObject({ count: Count, lastAt: TimeMs, template: z.string().regex(/^[0-9]{0,9}$/) }).optional(),
+  /** New servers rolled back in a row (`count`: the next launch backs off), and of those the ones
+   * that ran but never joined (`faulty`: the launch template's fault, not EC2's: at 3, launches
+   * stop), from the template version they had ('' without one). */
+  launchFailures: strictObject({ count: Count, faulty: Count, lastAt: TimeMs, template: z.string().regex(/^[0-9]{0,9}$/) }).optional(),
 });
 
 /** A state written by schema version 1 (which also kept a member list and each miss's text) is

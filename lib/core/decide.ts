@@ -18,7 +18,7 @@ export interface SizeDecision {
   readonly why: string;
 }
 
-export type ReplacementReason = 'failed' | 'requested' | 'outdated';
+export type ReplacementReason = 'failed' | 'requested' | 'misplaced' | 'outdated';
 
 export interface Replacement {
   readonly serverId: ServerId;
@@ -65,7 +65,7 @@ export function decide(spec: ClusterSpec, state: ControllerState, observed: Obse
     now,
   });
 
-  return { voters, observers, replacements: replacements(spec, state, observed, detection), scaleInHold };
+  return { voters, observers, replacements: replacements(spec, state, observed, detection, now), scaleInHold };
 }
 
 interface ObserverInputs {
@@ -150,7 +150,7 @@ function recommend(spec: ClusterSpec, servers: number, load: LoadSample): { serv
   return { servers: top.wanted, why: top.why };
 }
 
-function replacements(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection): Replacement[] {
+function replacements(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection, now: number): Replacement[] {
   if (!observed.config.readable) return [];
   const members = observed.config.config.members;
   const result: Replacement[] = [];
@@ -166,6 +166,8 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     const m = members.find((x) => x.serverId === id);
     if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: an operator asked for it` });
   }
+  const misplaced = zoneMajority(spec, state, observed, now);
+  if (misplaced) add(misplaced);
   const template = spec.launchTemplate;
   if (template) {
     const leader = leaderOf(observed.probes);
@@ -178,6 +180,32 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     }
   }
   return result;
+}
+
+/**
+ * Spread repaired: when one zone holds a majority of the voters (a scale-in that took a failed voter,
+ * a heal that found no capacity elsewhere) while a zone of the spec that may take one holds at least
+ * two fewer, a voter of the crowded zone (not the leader) is replaced; placement puts its successor
+ * in the emptiest zone. Losing the crowded zone would otherwise lose the quorum.
+ */
+function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Observation, now: number): Replacement | undefined {
+  if (spec.zonePolicy !== 'spread' || !observed.config.readable) return undefined;
+  const voters = votersOf(observed.config.config.members);
+  const zoneOf = (id: ServerId): string | undefined => observed.instances.find((i) => i.serverId === id && i.state !== 'terminated')?.zone;
+  const perZone = new Map(spec.zones.map((z) => [z.name, [] as ServerId[]]));
+  for (const v of voters) perZone.get(zoneOf(v.serverId) ?? '')?.push(v.serverId);
+  const [crowded, ids] = [...perZone].reduce((a, b) => (b[1].length > a[1].length ? b : a));
+  if (ids.length <= voters.length / 2) return undefined;
+  const open = [...perZone].filter(([zone, held]) => held.length <= ids.length - 2 && !state.zonesAvoided.some((a) => a.zone === zone && a.until > now));
+  const leader = leaderOf(observed.probes);
+  const chosen = ids.filter((id) => id !== leader).sort((a, b) => a - b)[0];
+  if (open.length === 0 || chosen === undefined) return undefined;
+  return {
+    serverId: chosen,
+    role: 'voter',
+    reason: 'misplaced',
+    why: `replace voter ${chosen}: zone ${crowded} holds ${ids.length} of ${voters.length} voters (losing it would lose the quorum) while zone ${open[0]?.[0]} holds ${open[0]?.[1].length}`,
+  };
 }
 
 // One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.

@@ -26,11 +26,11 @@ export const MAX_REQUESTS = 16;
 /** JSON-encoded bytes a free-text field may take, quotes excluded. */
 export const TEXT_BYTES = {
   /** The operation's decision sentence. */
-  why: 160,
+  why: 140,
   /** A failure report's reason. */
-  reason: 72,
+  reason: 64,
   /** Why a zone is avoided. */
-  zoneWhy: 48,
+  zoneWhy: 40,
 } as const;
 
 /** Counters saturate here: a member missing for days needs no bigger number. */

@@ -2,7 +2,7 @@ import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState, Operation, OperationStep } from '../config/state.js';
 import { memberAt } from './bootstrap.js';
 import type { Decision, Replacement } from './decide.js';
-import type { Detection } from './detect.js';
+import type { Detection, Verdict } from './detect.js';
 import type { MembershipChange } from './membershipChange.js';
 import { describeChange } from './membershipChange.js';
 import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
@@ -169,17 +169,22 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
     return undefined;
   }
 
-  // The joiner is not in the config yet.
-  if (!instance || !joinerAlive) {
+  // The joiner is not in the config yet. No instance: the launch has not gone through (no capacity
+  // anywhere, an API error) or EC2 does not list it yet; retried until the timeout. An instance that
+  // died before it joined is given up at once (launching it again would only return it).
+  if (!instance) {
     if (op.step === 'launching' && !stuck('launching')) return launch(state, op, `${op.why}: launch server ${op.serverId} in ${op.zone}`);
-    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : `its instance is ${instance?.state ?? 'gone'} before it was added`, { zone: true, join: true });
+    return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : 'its instance is gone before it was added', { zone: true, failed: 'launch' });
   }
+  if (!joinerAlive) return abandon(ctx, state, op, `its instance is ${instance.state} before it was added`, { zone: true, failed: 'launch' });
+  // The fleet lists the joiner in another zone than asked (EC2's capacity fallback): follow it.
+  if (instance.zone !== op.zone) return advance(ctx, launchLanded(state, op.serverId, instance.zone, ctx.now), { ...op, zone: instance.zone });
   const joiner = ctx.observed.probes.find((p) => p.serverId === op.serverId);
   // A joiner whose ZooKeeper may not take a reconfig can never be added: give it up at once.
   const badVersion = unsafeVersions(ctx, [op.serverId]);
-  if (badVersion) return abandon(ctx, state, op, badVersion, { join: true });
+  if (badVersion) return abandon(ctx, state, op, badVersion, { failed: 'join' });
   if (!synced.has(op.serverId)) {
-    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`, { zone: true, join: true });
+    if (stuck('syncing')) return abandon(ctx, state, op, `it did not sync within ${ctx.spec.operationTimeoutSeconds} s`, { zone: true, failed: 'join' });
     const status = joiner ? joiner.result.status : 'not probed';
     const reason = op.step === 'launching' ? 'joiner-starting' : 'joiner-syncing';
     return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
@@ -205,10 +210,12 @@ function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | '
 
 /** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. A
  * joiner that did not start or sync may say more about its zone (an outage, no capacity) than about
- * itself, so the next servers go elsewhere for a while; and a joiner that failed to join at all
- * counts against the launch template (launches back off, then stop: launchHeld). */
-function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, fault: { zone?: boolean; join?: boolean } = {}): Plan {
-  const joinFailed = fault.join === true && op.kind !== 'remove';
+ * itself, so the next servers go elsewhere for a while. A launch that failed makes the next one back
+ * off; one whose server ran and never joined (`join`) counts against the launch template, and after
+ * three of those launches stop (launchHeld). */
+function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, fault: { zone?: boolean; failed?: 'launch' | 'join' } = {}): Plan {
+  const joinFailed = fault.failed === 'join' && op.kind !== 'remove';
+  const launchFailed = fault.failed !== undefined && op.kind !== 'remove';
   const removal: Operation = {
     kind: 'remove',
     id: `remove-${op.serverId}`,
@@ -217,15 +224,17 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
     step: 'terminating',
     stepSince: ctx.now,
     why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}`,
-    ...(joinFailed ? { joinFailed: true as const } : {}),
+    ...(launchFailed ? { joinFailed: true as const } : {}),
   };
   const avoided =
     fault.zone && op.kind !== 'remove'
       ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}` }].slice(-MAX_ZONES_AVOIDED)
       : state.zonesAvoided;
   const template = ctx.spec.launchTemplate?.version ?? '';
-  const before = state.launchFailures?.template === template ? state.launchFailures.count : 0;
-  const launchFailures = joinFailed ? { count: Math.min(MAX_COUNT, before + 1), lastAt: ctx.now, template } : state.launchFailures;
+  const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
+  const launchFailures = launchFailed
+    ? { count: Math.min(MAX_COUNT, (before?.count ?? 0) + 1), faulty: Math.min(MAX_COUNT, (before?.faulty ?? 0) + (joinFailed ? 1 : 0)), lastAt: ctx.now, template }
+    : state.launchFailures;
   const rolledBack = { ...state, operation: removal, zonesAvoided: avoided, ...(launchFailures ? { launchFailures } : {}) };
   const advanced = advance(ctx, rolledBack, removal);
   return advanced ?? next(ctx, withoutOperation(rolledBack)); // nothing left to stop
@@ -283,9 +292,10 @@ function exhausted(state: ControllerState): Plan {
  * operation timeout that found them). */
 const ZONE_AVOIDED_MS = 30 * 60_000;
 
-/** After a new server failed to join, the next launch waits 1 min, doubling with each failure in a
- * row up to 30 min; after 3 from one launch template version launches stop for 6 h (or until the
- * spec names another version): a bad image or security group must not spend an id a minute. */
+/** After a launch failed, the next one waits 1 min, doubling with each failure in a row up to
+ * 30 min; after 3 servers from one launch template version ran and never joined, launches stop for
+ * 6 h (or until the spec names another version): a bad image or security group must not spend an
+ * id every few minutes, while a capacity shortage, which is EC2's, only slows them down. */
 export const LAUNCH_BACKOFF = { firstMs: 60_000, maxMs: 30 * 60_000, stopAfter: 3, stoppedMs: 6 * 3_600_000 } as const;
 
 function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | undefined {
@@ -295,13 +305,13 @@ function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | u
   const since = ctx.now - failures.lastAt;
   const from = template ? `launch template version ${template}` : 'this launch configuration';
   const minutes = (ms: number): string => `${Math.ceil(ms / 60_000)} min`;
-  if (failures.count >= LAUNCH_BACKOFF.stopAfter && since < LAUNCH_BACKOFF.stoppedMs) {
-    const sentence = `${why}: but ${failures.count} new servers in a row from ${from} failed to join; launches stopped for another ${minutes(LAUNCH_BACKOFF.stoppedMs - since)} or until the spec names another version`;
+  if (failures.faulty >= LAUNCH_BACKOFF.stopAfter && since < LAUNCH_BACKOFF.stoppedMs) {
+    const sentence = `${why}: but ${failures.faulty} new servers in a row from ${from} ran and never joined; launches stopped for another ${minutes(LAUNCH_BACKOFF.stoppedMs - since)} or until the spec names another version`;
     return { step: { kind: 'wait', blockedBy: 'launch-failing', why: sentence }, state };
   }
   const backoff = Math.min(LAUNCH_BACKOFF.firstMs * 2 ** (failures.count - 1), LAUNCH_BACKOFF.maxMs);
   if (since < backoff) {
-    const sentence = `${why}: but the last ${failures.count} new server(s) from ${from} failed to join; next launch in ${minutes(backoff - since)}`;
+    const sentence = `${why}: but the last ${failures.count} launch(es) from ${from} failed; next launch in ${minutes(backoff - since)}`;
     return { step: { kind: 'wait', blockedBy: 'launch-backoff', why: sentence }, state };
   }
   return undefined;
@@ -325,25 +335,33 @@ function placeZone(ctx: Context, state: ControllerState, role: Role, replacing?:
   return { zone: pick.chosen.key, cursor: pick.cursor, note };
 }
 
-/** Unhealthy first; then the leader never, while another will do; then the zone with the most of
- * them; then the removal strategy. */
+/** Failed first. Otherwise spread: a member of the zone holding the most members of the role (the
+ * leader counted there: it keeps its zone's place), never the leader while another will do, a
+ * suspect before a healthy one, then the removal strategy. */
 function pickRemoval(ctx: Context, state: ControllerState, members: readonly ConfigMember[]): { chosen: ServerId; cursor: number; reason: string } {
-  const unhealthy = members.filter((m) => ctx.detection.verdicts.get(m.serverId)?.status !== 'healthy');
-  if (unhealthy.length > 0) {
-    const worst = unhealthy.find((m) => m.serverId !== ctx.leader) ?? (unhealthy[0] as ConfigMember);
-    return { chosen: worst.serverId, cursor: state.roundRobinCursor, reason: `${ctx.detection.verdicts.get(worst.serverId)?.evidence ?? 'not probed'}` };
+  const verdict = (m: ConfigMember): Verdict | undefined => ctx.detection.verdicts.get(m.serverId);
+  const failed = members.filter((m) => verdict(m)?.status === 'failed');
+  if (failed.length > 0) {
+    const worst = failed.find((m) => m.serverId !== ctx.leader) ?? (failed[0] as ConfigMember);
+    return { chosen: worst.serverId, cursor: state.roundRobinCursor, reason: verdict(worst)?.evidence ?? 'not probed' };
   }
+  const zoneName = (m: ConfigMember): string => zoneOf(ctx, m.serverId) ?? '?';
+  const perZone = new Map<string, number>();
+  for (const m of members) perZone.set(zoneName(m), (perZone.get(zoneName(m)) ?? 0) + 1);
   const notLeader = members.filter((m) => m.serverId !== ctx.leader);
   const pool = notLeader.length > 0 ? notLeader : members;
-  const zoneName = (id: ServerId): string => zoneOf(ctx, id) ?? '?';
-  const perZone = new Map<string, number>();
-  for (const m of pool) perZone.set(zoneName(m.serverId), (perZone.get(zoneName(m.serverId)) ?? 0) + 1);
-  const most = Math.max(...perZone.values());
-  const crowded = pool.filter((m) => perZone.get(zoneName(m.serverId)) === most);
-  const candidates = crowded.map((m) => serverLoad(ctx, m.serverId));
+  const most = Math.max(...pool.map((m) => perZone.get(zoneName(m)) ?? 0));
+  const crowded = pool.filter((m) => perZone.get(zoneName(m)) === most);
+  const suspects = crowded.filter((m) => verdict(m)?.status === 'suspect');
+  const finalists = suspects.length > 0 ? suspects : crowded;
+  const candidates = finalists.map((m) => serverLoad(ctx, m.serverId));
   const pick = STRATEGIES[ctx.spec.strategies.removal].pick(candidates, { purpose: 'remove', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
+  const chosen = Number(pick.chosen.key);
+  const zone = zoneOf(ctx, chosen);
+  const spread = most > 1 && zone !== undefined ? `, from zone ${zone} which holds ${most}` : '';
+  const suspect = suspects.length > 0 ? `; suspect: ${ctx.detection.verdicts.get(chosen)?.evidence ?? ''}` : '';
   const leaderNote = pool === members && ctx.leader !== undefined ? ', the leader goes last and only it is left' : '';
-  return { chosen: Number(pick.chosen.key), cursor: pick.cursor, reason: `${pick.why}${leaderNote}` };
+  return { chosen, cursor: pick.cursor, reason: `${pick.why}${spread}${suspect}${leaderNote}` };
 }
 
 function serverLoad(ctx: Pick<Context, 'observed'>, serverId: ServerId): Candidate {

@@ -191,7 +191,7 @@ function fleetAtRest(fleet: ModelFleet): boolean {
 /**
  * The first minute from `from` on at which the steady judgement may change: a failure or outage
  * boundary, a schedule change, a timer (cooldowns, the scale-in hold, a leader change leaving the
- * election-storm window), or a load at which the core's own `decide` would no longer keep the
+ * election-storm window, an avoided zone coming back), or a load at which the core's own `decide` would no longer keep the
  * ensemble as it is. Between timers `decide` depends on the load alone, so it is memoised per value.
  */
 function steadyUntil(scenario: Scenario, state: ControllerState, fleet: ModelFleet, failures: FailureSchedule, from: number): number {
@@ -208,6 +208,7 @@ function steadyUntil(scenario: Scenario, state: ControllerState, fleet: ModelFle
   if (state.lastScaleOutAt !== undefined) atOrAfter(state.lastScaleOutAt + spec.load.scaleOutCooldownSeconds * 1000);
   if (state.lastScaleInAt !== undefined) atOrAfter(state.lastScaleInAt + spec.load.scaleInCooldownSeconds * 1000);
   if (state.scaleInHold) atOrAfter(state.scaleInHold.since + spec.load.scaleInStabilizationSeconds * 1000);
+  for (const avoided of state.zonesAvoided) atOrAfter(avoided.until);
   const now = from * 60_000;
   const observed = fleet.observe(loadAt(trace[from] ?? 0));
   const detection = detect(spec, state, observed, now);

@@ -3,6 +3,7 @@
 // briefly, and writes nothing (CI runs it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { measureAdversarial } from './adversarial.js';
 import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
     `A cluster-year of the diurnal trace with load-based observers: ${JSON.stringify(sim.diurnalYear)}. Ids are never reused and there are 255: daily observer scaling spends them in weeks, after which failures are no longer healed (see the closing note).`,
   );
   notes.push(`Zone outage (zone a down 90 min, 3 zones): quorum availability ${sim.outage.spread} with voters spread, ${sim.outage.pack} with voters packed.`);
+
+  step('adversarial simulation');
+  const adversarial = await measureAdversarial(smoke ? { histories: 5 } : {});
+  rows.push([`adversarial simulation: ${adversarial.histories} histories, ${adversarial.ticks.toLocaleString('en-US')} ticks`, [adversarial.ms / 1000], 's', '']);
+  notes.push(
+    `Adversarial simulation (seed ${adversarial.seed}): ${adversarial.histories} histories tried, ${adversarial.ticks} ticks, ${adversarial.checksHeld} invariant checks held, ${adversarial.converged} converged after the faults stopped, ${adversarial.historiesPerSecond.toFixed(1)} histories/s; ${adversarial.failure === undefined ? 'every invariant held' : `an invariant broke: ${adversarial.failure.split('\n').slice(0, 2).join(' ')}`}.`,
+  );
 
   step('Lambda bundles');
   const bundles = await measureBundles(smoke ? 1 : 5);

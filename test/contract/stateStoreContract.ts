@@ -97,7 +97,7 @@ export function stateStoreContract(name: string, open: () => Promise<StoreUnderT
     it('keeps one request per kind and server, the newest, and an operator\'s replace request through a storm of alarm reports', async () => {
       const { store } = await open();
       await store.addRequest('orders', { id: 'replace-3-1', kind: 'replace', serverId: 3, reason: 'disk', at: 1 });
-      for (let i = 0; i < 40; i++) await store.addRequest('orders', { id: `alarm-${1 + (i % 20)}-${10 + i}`, kind: 'report', serverId: 1 + (i % 20), reason: 'x'.repeat(72), at: 10 + i });
+      for (let i = 0; i < 40; i++) await store.addRequest('orders', { id: `alarm-${1 + (i % 20)}-${10 + i}`, kind: 'report', serverId: 1 + (i % 20), reason: 'x'.repeat(64), at: 10 + i });
       const requests = await store.readRequests('orders');
       expect(requests).toHaveLength(16);
       expect(requests[0]).toMatchObject({ kind: 'replace', serverId: 3 });

@@ -69,6 +69,7 @@ const fullestState = fc.record({
   reports: fc.array(fc.record({ serverId: id3, reason: fullText(TEXT_BYTES.reason), at: time }), { minLength: MAX_PENDING_REPORTS, maxLength: MAX_PENDING_REPORTS }),
   replaceRequests: fc.array(id3, { minLength: MAX_TRACKED_SERVERS, maxLength: MAX_TRACKED_SERVERS }),
   requestsSeenUpTo: time,
+  launchFailures: fc.record({ count: fc.constant(MAX_COUNT), faulty: fc.constant(MAX_COUNT), lastAt: time, template: fc.constant('123456789') }),
 });
 
 const fullestRequests = fc.array(

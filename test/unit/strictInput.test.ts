@@ -62,7 +62,7 @@ describe('strict input', () => {
     expect(state).toMatchObject({ schemaVersion: 2, nextServerId: 5, health: [{ serverId: 2, misses: 3, missingSince: 10 }] });
     expect(state.leader.changes).toHaveLength(10);
     expect(state.reports).toHaveLength(5);
-    expect(state.reports[0]?.reason).toBe(clipText('r'.repeat(200), 72));
+    expect(state.reports[0]?.reason).toBe(clipText('r'.repeat(200), 64));
   });
 });
 
@@ -110,9 +110,9 @@ describe('bad input changes nothing', () => {
 
   it('refuses a report whose reason would not fit, recording nothing', async () => {
     const { store } = await setup();
-    const action = { action: 'report', cluster: 'orders', serverId: 2, reason: 'x'.repeat(73) };
+    const action = { action: 'report', cluster: 'orders', serverId: 2, reason: 'x'.repeat(65) };
     expect(() => parseOrThrow(OperatorActionSchema, action, 'manual event')).toThrow(InvalidInputError);
-    expect(() => parseOrThrow(OperatorActionSchema, action, 'manual event')).toThrow('reason: must take at most 72 bytes as JSON');
+    expect(() => parseOrThrow(OperatorActionSchema, action, 'manual event')).toThrow('reason: must take at most 64 bytes as JSON');
     expect(await store.readRequests('orders')).toEqual([]);
   });
 });

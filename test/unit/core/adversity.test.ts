@@ -62,6 +62,31 @@ describe('placement', () => {
   });
 });
 
+describe('removal keeps spread', () => {
+  it('takes a voter from the zone holding the most, the leader counted there, so 5 -> 3 leaves one per zone', () => {
+    const five = testSpec({ voters: { min: 3, desired: 3, max: 5 } });
+    const zones: Record<number, string> = { 1: 'a', 2: 'b', 3: 'c', 4: 'a', 5: 'c' };
+    const at = (ids: number[]): Observation => ({ ...observe(five, { voters: ids, leader: 1 }), instances: ids.map((id) => instance(id, 'running', zones[id])) });
+    const first = think(five, stateFor(five, at([1, 2, 3, 4, 5])), at([1, 2, 3, 4, 5]), T0).step;
+    expect(first.kind === 'reconfig' && first.change.kind === 'incremental' && first.change.remove[0]).toBeOneOf([3, 4, 5]);
+    const second = think(five, stateFor(five, at([1, 2, 4, 5])), at([1, 2, 4, 5]), T0).step;
+    expect(second).toMatchObject({ kind: 'reconfig', change: { remove: [4] } });
+    expect(second.why).toMatch(/from zone a which holds 2/);
+  });
+});
+
+describe('spread repaired', () => {
+  it('replaces a voter of a zone that holds a majority, with one in the empty zone, and not while that zone is avoided', () => {
+    const zones: Record<number, string> = { 1: 'a', 4: 'a', 5: 'c' };
+    const observed: Observation = { ...observe(spec, { voters: [1, 4, 5], leader: 1 }), instances: [1, 4, 5].map((id) => instance(id, 'running', zones[id])) };
+    const thought = think(spec, stateFor(spec, observed), observed, T0);
+    expect(thought.step).toMatchObject({ kind: 'launch', zone: 'b' });
+    expect(thought.step.why).toMatch(/^replace voter 4: zone a holds 2 of 3 voters \(losing it would lose the quorum\) while zone b holds 0: launch server 6 in b to swap in$/);
+    const avoided = stateFor(spec, observed, { zonesAvoided: [{ zone: 'b', until: T0 + 60_000, why: 'no capacity' }] });
+    expect(think(spec, avoided, observed, T0).step.kind).toBe('none');
+  });
+});
+
 describe('joiners that never join', () => {
   const failedVoter2: Observation = observe(spec, { down: [2] }, { instances: [instance(1, 'running', 'b'), instance(2, 'stopped', 'c'), instance(3, 'running', 'a')] });
 
@@ -72,7 +97,7 @@ describe('joiners that never join', () => {
     const thought = think(spec, stateFor(spec, observed, { operation: op }), observed, T0 + 5_000);
     expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
     expect(thought.step.why).toBe('rolled back replace of server 4: server 4 runs ZooKeeper 3.5.5-1: reconfig needs 3.5.9+ / 3.6.2+: stop it');
-    expect(thought.state.launchFailures).toEqual({ count: 1, lastAt: T0 + 5_000, template: '' });
+    expect(thought.state.launchFailures).toEqual({ count: 1, faulty: 1, lastAt: T0 + 5_000, template: '' });
   });
 
   it('stops a stray even while a member runs a ZooKeeper that blocks every reconfig', () => {
@@ -85,6 +110,15 @@ describe('joiners that never join', () => {
     expect(think(spec, stateFor(spec, observed), observed, T0).step).toMatchObject({ kind: 'terminate', serverId: 9 });
   });
 
+  it('gives up a joiner whose instance died before it joined at once, instead of launching it again until the timeout', () => {
+    const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'c', startedAt: T0, step: 'launching' as const, stepSince: T0, why: 'replace voter 2' };
+    const observed: Observation = { ...failedVoter2, instances: [...failedVoter2.instances, instance(4, 'stopped', 'c')] };
+    const thought = think(spec, stateFor(spec, observed, { operation: op, nextServerId: 5 }), observed, T0 + 30_000);
+    expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
+    expect(thought.step.why).toBe('rolled back replace of server 4: its instance is stopped before it was added: stop it');
+    expect(thought.state.launchFailures).toMatchObject({ count: 1, faulty: 0 });
+  });
+
   it('keeps the failed voter\'s evidence when its replacement is rolled back', () => {
     const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'c', startedAt: T0, step: 'launching' as const, stepSince: T0, why: 'replace voter 2' };
     const state = stateFor(spec, failedVoter2, { operation: op, nextServerId: 5, health: [{ serverId: 2, misses: 9, missingSince: T0 - 120_000, slowTicks: 0 }] });
@@ -95,10 +129,12 @@ describe('joiners that never join', () => {
 
   it('backs off, then stops launching from a template whose servers never join, until the spec names another version', () => {
     const templated = testSpec({ launchTemplate: { id: 'lt-1', version: '7' } });
-    const failures = (count: number, lastAt: number): Partial<ControllerState> => ({ launchFailures: { count, lastAt, template: '7' } });
-    const at = (count: number, since: number) => think(templated, stateFor(templated, failedVoter2, failures(count, T0)), failedVoter2, T0 + since).step;
+    const failures = (count: number, lastAt: number, faulty = count): Partial<ControllerState> => ({ launchFailures: { count, faulty, lastAt, template: '7' } });
+    const at = (count: number, since: number, faulty = count) => think(templated, stateFor(templated, failedVoter2, failures(count, T0, faulty)), failedVoter2, T0 + since).step;
     expect(at(1, 30_000)).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
-    expect(at(1, 30_000).why).toMatch(/but the last 1 new server\(s\) from launch template version 7 failed to join; next launch in 1 min$/);
+    expect(at(1, 30_000).why).toMatch(/but the last 1 launch\(es\) from launch template version 7 failed; next launch in 1 min$/);
+    // Failures that were EC2's (no capacity, an instance it stopped) slow launches down, never stop them.
+    expect(at(8, LAUNCH_BACKOFF.maxMs + 1, 0)).toMatchObject({ kind: 'launch' });
     expect(at(1, 61_000)).toMatchObject({ kind: 'launch' });
     expect(at(2, 61_000)).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
     expect(at(3, LAUNCH_BACKOFF.maxMs + 1)).toMatchObject({ kind: 'wait', blockedBy: 'launch-failing' });

@@ -46,12 +46,13 @@ describe('plan: the next safe step', () => {
 
   it('stops the swapped-out server only once the config no longer has it, then forgets it', () => {
     const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'b', startedAt: T0 - 5000, step: 'reconfiguring' as const, stepSince: T0 - 1000, why: 'replace voter 2' };
-    const observed: Observation = { ...observe(spec, { voters: [1, 3, 4] }), instances: [1, 2, 3, 4].map((id) => instance(id)) };
+    const zones: Record<number, string> = { 1: 'a', 2: 'b', 3: 'c', 4: 'b' };
+    const observed: Observation = { ...observe(spec, { voters: [1, 3, 4] }), instances: [1, 2, 3, 4].map((id) => instance(id, 'running', zones[id])) };
     const state = stateFor(spec, observed, { operation: op });
     const terminate = think(spec, state, observed, T0);
     expect(terminate.step).toEqual({ kind: 'terminate', serverId: 2, why: 'replace voter 2: swapped out; stop it' });
 
-    const after = { ...observed, instances: [1, 3, 4].map((id) => instance(id)) };
+    const after = { ...observed, instances: [1, 3, 4].map((id) => instance(id, 'running', zones[id])) };
     const done = think(spec, terminate.state, after, T0 + 1000);
     expect(done.step.kind).toBe('none');
     expect(done.state.operation).toBeUndefined();
