@@ -17,7 +17,7 @@ export async function handleTickEvent(deps: Deps, event: TickEvent, now: number)
   const clusters = await deps.store.listClusters();
   if (hint?.state === 'ALARM' && hint.cluster !== undefined && hint.serverId !== undefined) {
     if (clusters.includes(hint.cluster)) {
-      const reason = clipText(`alarm ${hint.alarm}: ${hint.reason}`, TEXT_BYTES.reason);
+      const reason = clipText(`${hint.alarm}: ${hint.reason}`, TEXT_BYTES.reason);
       await deps.store.addRequest(hint.cluster, { id: `alarm-${hint.serverId}-${now}`, kind: 'report', serverId: hint.serverId, reason, at: now });
       deps.log.warn('alarm names a server: failure report filed', { cluster: hint.cluster, serverId: hint.serverId, alarm: hint.alarm });
     } else {

@@ -2,9 +2,10 @@ import { connectString, memberAt, renderServerFiles, voterIds, type ServerId } f
 import { probeMembers, probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
 import { benchCluster } from './localCluster.js';
 
-// MTTR on real ZooKeeper in local mode: kill -9 a voter, tick every 50 ms, and time the heal and
-// its parts; beside it the floor this machine allows, measured directly on the same ensemble:
-// start a joiner, wait until it is synced, one swap reconfig (no detection, no controller).
+// MTTR on real ZooKeeper in local mode: kill -9 a voter (or hang it: SIGSTOP, alive and answering
+// nothing), tick every 50 ms, and time the heal and its parts; beside it the floor this machine
+// allows, measured directly on the same ensemble: start a joiner, wait until it is synced, one swap
+// reconfig (no detection, no controller).
 
 export interface MttrRun {
   readonly totalMs: number;
@@ -15,17 +16,22 @@ export interface MttrRun {
   readonly floorMs: number;
 }
 
-export async function measureMttr(runs: number): Promise<MttrRun[]> {
+/** A hung voter is failed after missing probes for this long (the spec's failAfterSeconds). */
+export const HUNG_FAIL_AFTER_SECONDS = 5;
+
+export async function measureMttr(runs: number, failure: 'kill' | 'hang' = 'kill'): Promise<MttrRun[]> {
   const results: MttrRun[] = [];
   for (let run = 0; run < runs; run++) {
-    const c = await benchCluster();
+    const c = await benchCluster(failure === 'hang' ? { detection: { failAfterSeconds: HUNG_FAIL_AFTER_SECONDS } } : {});
     try {
       const first = await c.tick();
       const config = first.observation?.config.readable ? first.observation.config.config : undefined;
       const leader = first.observation?.probes.find((p) => p.result.status === 'serving' && p.result.health.mode === 'leader')?.serverId;
       const victim = config?.members.find((m) => m.serverId !== leader)?.serverId as ServerId;
       const killedAt = performance.now();
-      await c.processes.stop(victim, 'kill');
+      const pid = c.processes.list().find((s) => s.serverId === victim)?.pid;
+      if (failure === 'hang' && pid !== undefined) process.kill(pid, 'SIGSTOP');
+      else await c.processes.stop(victim, 'kill');
       const t = { launchStart: 0, launchEnd: 0, reconfigStart: 0, reconfigEnd: 0, done: 0 };
       for (let i = 0; i < 600 && !t.done; i++) {
         const started = performance.now();

@@ -8,7 +8,7 @@ import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
 import { measureDisturbance } from './disturbance.js';
-import { measureMttr } from './mttr.js';
+import { HUNG_FAIL_AFTER_SECONDS, measureMttr } from './mttr.js';
 import { measureSimulator } from './simulator.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -39,6 +39,13 @@ async function main(): Promise<void> {
   rows.push(['floor: JVM start -> synced -> one swap, by hand', mttr.map((r) => r.floorMs), 'ms', '']);
   rows.push(['MTTR / floor', mttr.map((r) => r.totalMs / r.floorMs), 'x', '']);
   notes.push('Detection is near zero locally because a dead JVM is a stopped instance (the EC2 fast path); a server that hangs without dying is failed after n missed probes (default 3 ticks).');
+
+  step('hung voter on real ZooKeeper');
+  const hung = await measureMttr(smoke ? 1 : 5, 'hang');
+  rows.push([`MTTR: SIGSTOP a voter -> 3 synced voters (failAfterSeconds ${HUNG_FAIL_AFTER_SECONDS}, 50 ms ticks)`, hung.map((r) => r.totalMs), 'ms', '']);
+  rows.push(['  detection (hang -> launch step)', hung.map((r) => r.detectionMs), 'ms', '']);
+  rows.push(['  launch + sync + swap (launch step -> swap committed)', hung.map((r) => r.launchMs + r.syncMs + r.reconfigMs), 'ms', '']);
+  notes.push(`A hung voter (SIGSTOP: its JVM alive, answering nothing) costs each tick one probe deadline, never a config read (read through the first of three serving servers); it is failed after ${HUNG_FAIL_AFTER_SECONDS} s of missed probes (and 3 misses), then healed like a dead one.`);
 
   if (!smoke) {
     step('disturbance (controller vs rolling restart)');

@@ -66,7 +66,7 @@ describe('the functions on local mode', () => {
   it('files a report when an alarm names a server, and ticks on the EventBridge alarm shape too', async () => {
     await tick(sample('alarm-server-down.json'), context);
     const requests = await c.deps.store.readRequests('local');
-    expect(requests.at(-1)).toMatchObject({ kind: 'report', serverId: 2, reason: expect.stringMatching(/^alarm zk-autoscaler-dev-local-server-2-down: Threshold Crossed/) });
+    expect(requests.at(-1)).toMatchObject({ kind: 'report', serverId: 2, reason: expect.stringMatching(/^zk-autoscaler-dev-local-server-2-down: Threshold Crossed/) });
     const answer = (await tick(sample('alarm-quorum-at-risk.json'), context)) as { results: { cluster: string }[] };
     expect(answer.results.map((r) => r.cluster)).toEqual(['local']);
   }, 60_000);
