@@ -1,6 +1,8 @@
 import { DOCUMENT_MAX_BYTES } from '../core/limits.js';
 import { InvalidInputError, StateTooLargeError } from '../errors.js';
+import { parseOrThrow } from './parse.js';
 import type { ClusterSpec } from './spec.js';
+import { ControllerStateSchema, type ControllerState } from './state.js';
 
 // Rules every state store keeps alike, so that local mode fails where AWS would.
 
@@ -17,4 +19,11 @@ export function documentText(cluster: string, what: string, value: unknown): str
 export function specStoredAs(cluster: string, spec: ClusterSpec, source: string): ClusterSpec {
   if (spec.cluster !== cluster) throw new InvalidInputError(source, [`cluster: ${JSON.stringify(spec.cluster)} is not the cluster it is stored under (${JSON.stringify(cluster)})`]);
   return spec;
+}
+
+/** The state as a store writes it, checked first against the schema its next read applies: a state
+ * written that could not be read back would stop the cluster for good. */
+export function stateText(cluster: string, state: ControllerState): string {
+  parseOrThrow(ControllerStateSchema, state, `state of ${cluster} to be written`);
+  return documentText(cluster, 'state', state);
 }

@@ -21,8 +21,9 @@ export const EnvSchema = z
     /** Local mode's home directory. */
     ZK_AUTOSCALER_HOME: z.string().min(1).default('.zk-autoscaler'),
     POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('ZkAutoscaler'),
-    /** Longer than the function's timeout: a tick that dies holds the lease until then. */
-    LEASE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    /** Longer than the function's timeout (a tick that dies holds the lease until then) and than the
+     * longest acting call (controller CALL_MAX_MS, 60 s), or no step could ever start. */
+    LEASE_TTL_SECONDS: z.coerce.number().int().min(90).max(3600).default(300),
     AWS_LAMBDA_FUNCTION_NAME: z.string().default('local'),
   })
   .transform((env) => ({ ...env, ZK_AUTOSCALER_PREFIX: env.ZK_AUTOSCALER_PREFIX ?? defaultPrefix(env.ZK_AUTOSCALER_DEPLOYMENT) }));

@@ -37,6 +37,8 @@ export const MemberHealthSchema = strictObject({
   missingSince: TimeMs.optional(),
   slowTicks: Count.default(0),
   slowSince: TimeMs.optional(),
+}).refine((h) => (h.misses === 0 && h.missingSince === undefined) || (h.slowTicks === 0 && h.slowSince === undefined), {
+  message: 'a run of misses and a run of slow answers at once (a slow server answered)',
 });
 
 export const OperationStepSchema = z.enum(['launching', 'syncing', 'reconfiguring', 'terminating']);
@@ -101,10 +103,12 @@ function fromVersion1(input: unknown): unknown {
   if (typeof input !== 'object' || input === null || (input as { schemaVersion?: unknown }).schemaVersion !== 1) return input;
   const { members: _members, ...v1 } = input as Record<string, unknown>;
   const list = (value: unknown, max: number): unknown[] => (Array.isArray(value) ? value.slice(-max) : []);
+  const count = (value: unknown): unknown => (typeof value === 'number' ? Math.min(MAX_COUNT, value) : value);
   const health = list(v1.health, MAX_TRACKED_SERVERS).map((h) => {
     const { lastMiss: _lastMiss, ...rest } = h as Record<string, unknown>;
-    return rest;
+    return { ...rest, misses: count(rest.misses), slowTicks: count(rest.slowTicks) };
   });
+  const hold = v1.scaleInHold as Record<string, unknown> | undefined;
   const leader = (v1.leader ?? {}) as Record<string, unknown>;
   const clipped = (value: unknown, key: string, maxBytes: number): unknown => {
     const record = value as Record<string, unknown>;
@@ -115,6 +119,9 @@ function fromVersion1(input: unknown): unknown {
     schemaVersion: STATE_SCHEMA_VERSION,
     health,
     ...(v1.operation ? { operation: clipped(v1.operation, 'why', TEXT_BYTES.why) } : {}),
+    ...(hold ? { scaleInHold: { ...hold, highest: count(hold.highest) } } : {}),
+    roundRobinCursor: count(v1.roundRobinCursor),
+    replaceRequests: list(v1.replaceRequests, MAX_TRACKED_SERVERS),
     leader: { ...leader, changes: list(leader.changes, MAX_STORM_CHANGES) },
     reports: list(v1.reports, MAX_PENDING_REPORTS).map((r) => clipped(r, 'reason', TEXT_BYTES.reason)),
     zonesAvoided: list(v1.zonesAvoided, MAX_ZONES_AVOIDED).map((z) => clipped(z, 'why', TEXT_BYTES.zoneWhy)),

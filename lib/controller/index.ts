@@ -3,3 +3,4 @@ export { tickMetrics } from './metrics.js';
 export { runOperatorAction, summarizeStep, type OperatorResult } from './operator.js';
 export { statusView, type StatusView } from './status.js';
 export { handleTickEvent, tickSummary, triggerOf } from './triggers.js';
+export { adminServerFor } from './observe.js';

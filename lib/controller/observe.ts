@@ -105,7 +105,9 @@ async function readConfig(x: ObserveInputs, probes: readonly MemberProbe[], host
   try {
     const winner = await Promise.any(attempts);
     for (const attempt of attempts) {
-      void attempt.then((other) => (other.session === winner.session ? undefined : other.session.close()), () => undefined);
+      void attempt
+        .then((other) => (other.session === winner.session ? undefined : other.session.close()))
+        .catch((err: unknown) => x.log.debug('a slower config read ended badly after the winner answered', { error: toControllerError(err) }));
     }
     return { config: { readable: true, config: winner.config }, session: winner.session, server: winner.server };
   } catch (err) {
@@ -126,14 +128,16 @@ function hasLoadTargets(spec: ClusterSpec): boolean {
 
 /**
  * The member a reconfig (the only call that carries the super user's credentials) or a confirming
- * write goes through: a member of the committed config whose probe answered as serving (so its
- * identity was checked) and that the change leaves as it is; the session's own server if it
- * qualifies, else a follower before the leader.
+ * write goes through: a member of the committed config that the fleet runs at the address the
+ * config names (its instance, of this deployment), whose probe there answered as serving under its
+ * own id, and that the change leaves as it is; the session's own server if it qualifies, else a
+ * follower before the leader.
  */
-export function adminServerFor(config: EnsembleConfig, probes: readonly MemberProbe[], untouched: (id: ServerId) => boolean, current: ServerId | undefined): ConfigMember | undefined {
+export function adminServerFor(config: EnsembleConfig, probes: readonly MemberProbe[], instances: readonly Instance[], untouched: (id: ServerId) => boolean, current: ServerId | undefined): ConfigMember | undefined {
   const serving = new Map(probes.filter((p) => p.result.status === 'serving').map((p) => [p.serverId, p]));
   const leader = (m: ConfigMember): boolean => isLeader(serving.get(m.serverId) as MemberProbe);
+  const runs = (m: ConfigMember): boolean => instances.some((i) => i.serverId === m.serverId && i.host === m.clientHost && i.state === 'running');
   return config.members
-    .filter((m) => serving.has(m.serverId) && untouched(m.serverId))
+    .filter((m) => serving.has(m.serverId) && runs(m) && untouched(m.serverId))
     .sort((a, b) => Number(a.serverId !== current) - Number(b.serverId !== current) || Number(leader(a)) - Number(leader(b)))[0];
 }

@@ -105,7 +105,8 @@ async function knownMember(deps: Deps, cluster: string, serverId: number): Promi
 async function forget(deps: Deps, cluster: string, serverId: number, now: number): Promise<string> {
   const observed = await dryRun(deps, cluster, 'forget');
   const config = observed.observation?.config.readable ? observed.observation.config.config : undefined;
-  if (config?.members.some((m) => m.serverId === serverId)) {
+  if (!config) throw new InvalidInputError('forget', [`serverId: the config of ${cluster} cannot be read now (${observed.why}), so server ${serverId} cannot be told from a member; try again when it reads`]);
+  if (config.members.some((m) => m.serverId === serverId)) {
     throw new InvalidInputError('forget', [`serverId: ${serverId} is a member of the config; use replace or scale to take it out`]);
   }
   const state = (await deps.store.readState(cluster))?.state;

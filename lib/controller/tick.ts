@@ -158,7 +158,7 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
       const landed = await execute(thought.step, { spec, ports, session, sessionServer: observed.sessionServer, observation: observed.observation, log, fence: fenceFor(deps, lease) });
       if (landed && thought.step.kind === 'launch') {
         // EC2 put the server in another zone (no capacity where asked): the state follows it.
-        const moved = launchLanded(thought.state, thought.step.serverId, landed.zone, deps.clock());
+        const moved = launchLanded(thought.state, thought.step.serverId, landed.zone, deps.clock(), spec.launchTemplate?.version ?? '');
         if (moved !== thought.state) await deps.store.writeState(cluster, fitState(moved), lease);
       }
       return result('acted', thought.step.why, common);
@@ -189,12 +189,12 @@ interface Execution {
 /** The longest each acting call may take (SDK and ZooKeeper timeouts included): a call starts only
  * while the lease has at least this long left, so it cannot outlive the lease. */
 export const CALL_MAX_MS = {
-  /** RunInstances (request timeout x attempts, a fallback zone or two), or a local JVM's start. */
-  launch: 45_000,
+  /** A lookup and RunInstances per zone tried (each call at most ~8 s), or a local JVM's start (30 s). */
+  launch: 60_000,
   /** The reconfig and, after a lost reply, its read-back. */
   reconfig: 20_000,
-  /** A confirming write, then TerminateInstances or a kill. */
-  terminate: 20_000,
+  /** The boot log of a failed joiner, a confirming write, then a describe and TerminateInstances, or a kill. */
+  terminate: 45_000,
 } as const;
 
 function fenceFor(deps: Deps, lease: Lease): Execution['fence'] {
@@ -245,7 +245,8 @@ async function execute(step: Step, x: Execution): Promise<{ zone: string } | und
  * is, if there is one): the observed session when it is connected there, else one opened for it. */
 async function withAdmin<T>(x: Execution, config: EnsembleConfig, untouched: (id: ServerId) => boolean, call: (admin: EnsembleSession) => Promise<T>): Promise<T> {
   const probes = x.observation.probes;
-  const member = adminServerFor(config, probes, untouched, x.sessionServer) ?? adminServerFor(config, probes, () => true, x.sessionServer);
+  const { instances } = x.observation;
+  const member = adminServerFor(config, probes, instances, untouched, x.sessionServer) ?? adminServerFor(config, probes, instances, () => true, x.sessionServer);
   if (!member) throw new Error('a step planned with no serving member of the config to send it through');
   if (x.session && member.serverId === x.sessionServer) return call(x.session);
   const admin = await x.ports.ensemble.open(`${member.clientHost}:${member.clientPort}`);

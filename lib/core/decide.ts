@@ -190,6 +190,8 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
  */
 function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Observation, now: number): Replacement | undefined {
   if (spec.zonePolicy !== 'spread' || !observed.config.readable) return undefined;
+  // After a launch failed or EC2 moved one (no capacity), repair waits: it would land back where it started.
+  if (state.launchFailures && now - state.launchFailures.lastAt < SPREAD_REPAIR_QUIET_MS) return undefined;
   const voters = votersOf(observed.config.config.members);
   const zoneOf = (id: ServerId): string | undefined => observed.instances.find((i) => i.serverId === id && i.state !== 'terminated')?.zone;
   const perZone = new Map(spec.zones.map((z) => [z.name, [] as ServerId[]]));
@@ -207,6 +209,9 @@ function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Obser
     why: `replace voter ${chosen}: zone ${crowded} holds ${ids.length} of ${voters.length} voters (losing it would lose the quorum) while zone ${open[0]?.[0]} holds ${open[0]?.[1].length}`,
   };
 }
+
+/** How long spread repair waits after a launch failed or landed elsewhere. */
+export const SPREAD_REPAIR_QUIET_MS = 6 * 3_600_000;
 
 // One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

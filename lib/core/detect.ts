@@ -61,7 +61,8 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
   const health: MemberHealth[] = [];
   for (const probe of observed.probes) {
     const before = previous.get(probe.serverId);
-    const instance = observed.instances.find((i) => i.serverId === probe.serverId);
+    // A server's live instance speaks for it, not an older terminated one EC2 still lists.
+    const instance = observed.instances.find((i) => i.serverId === probe.serverId && i.state !== 'terminated') ?? observed.instances.find((i) => i.serverId === probe.serverId);
     const miss = missOf(probe.result, quorumServing);
     const misses = miss ? Math.min(MAX_COUNT, (before?.misses ?? 0) + 1) : 0;
     const missingSince = miss ? (before?.missingSince ?? now) : undefined;

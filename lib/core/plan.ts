@@ -173,12 +173,14 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
   // anywhere, an API error) or EC2 does not list it yet; retried until the timeout. An instance that
   // died before it joined is given up at once (launching it again would only return it).
   if (!instance) {
+    const terminated = ctx.observed.instances.some((i) => i.serverId === op.serverId && i.state === 'terminated');
+    if (terminated) return abandon(ctx, state, op, 'its instance is terminated before it was added', { zone: true, failed: 'launch' });
     if (op.step === 'launching' && !stuck('launching')) return launch(state, op, `${op.why}: launch server ${op.serverId} in ${op.zone}`);
     return abandon(ctx, state, op, op.step === 'launching' ? 'it did not start in time' : 'its instance is gone before it was added', { zone: true, failed: 'launch' });
   }
   if (!joinerAlive) return abandon(ctx, state, op, `its instance is ${instance.state} before it was added`, { zone: true, failed: 'launch' });
   // The fleet lists the joiner in another zone than asked (EC2's capacity fallback): follow it.
-  if (instance.zone !== op.zone) return advance(ctx, launchLanded(state, op.serverId, instance.zone, ctx.now), { ...op, zone: instance.zone });
+  if (instance.zone !== op.zone) return advance(ctx, launchLanded(state, op.serverId, instance.zone, ctx.now, ctx.spec.launchTemplate?.version ?? ''), { ...op, zone: instance.zone });
   const joiner = ctx.observed.probes.find((p) => p.serverId === op.serverId);
   // A joiner whose ZooKeeper may not take a reconfig can never be added: give it up at once.
   const badVersion = unsafeVersions(ctx, [op.serverId]);
@@ -245,11 +247,14 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
  * zone when the one asked for has no capacity. The operation follows it (a retry finds the same
  * instance) and placement skips the full zone for a while. The same state when nothing moved.
  */
-export function launchLanded(state: ControllerState, serverId: ServerId, zone: string, now: number): ControllerState {
+export function launchLanded(state: ControllerState, serverId: ServerId, zone: string, now: number, template = state.launchFailures?.template ?? ''): ControllerState {
   const op = state.operation;
   if (!op || op.kind === 'remove' || op.serverId !== serverId || op.zone === zone) return state;
   const full = { zone: op.zone, until: now + ZONE_AVOIDED_MS, why: clipText(`no capacity: server ${serverId} went to ${zone}`, TEXT_BYTES.zoneWhy) };
-  return { ...state, operation: { ...op, zone }, zonesAvoided: [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== op.zone), full].slice(-MAX_ZONES_AVOIDED) };
+  // EC2's fault, not the template's: it slows the next launch and holds spread repair (decide).
+  const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
+  const launchFailures = { count: Math.min(MAX_COUNT, (before?.count ?? 0) + 1), faulty: before?.faulty ?? 0, lastAt: now, template };
+  return { ...state, operation: { ...op, zone }, launchFailures, zonesAvoided: [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== op.zone), full].slice(-MAX_ZONES_AVOIDED) };
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
@@ -263,14 +268,15 @@ function started(ctx: Context, state: ControllerState, op: Extract<Operation, { 
 }
 
 /** The state once the operation is over: the members it took out are forgotten, ids stay spent; a
- * server that joined clears the record of failed launches. */
+ * server that joined clears the record of failed launches before it (not a fallback it met itself). */
 function withoutOperation(state: ControllerState): ControllerState {
   const { operation, ...kept } = state;
   if (!operation) return state;
   const { launchFailures: _cleared, ...rest } = kept;
+  const cleared = operation.kind !== 'remove' && (state.launchFailures?.lastAt ?? 0) < operation.startedAt;
   const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
   return {
-    ...(operation.kind === 'remove' ? kept : rest),
+    ...(cleared ? rest : kept),
     health: state.health.filter((h) => h.serverId !== gone),
     ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
   };

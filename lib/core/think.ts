@@ -32,7 +32,9 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
   // An operator's `forget` drops what the state remembers of a server that is gone for good (never
   // a member, nor the subject of the operation in flight).
   const op = planned.state.operation;
-  const forgotten = new Set(observed.requests.forget.filter((id) => !members.has(id) && op?.serverId !== id && !(op?.kind === 'replace' && op.replaces === id)));
+  // Without a readable config nobody can tell a member from a gone server: nothing is forgotten.
+  const forgettable = observed.config.readable ? observed.requests.forget : [];
+  const forgotten = new Set(forgettable.filter((id) => !members.has(id) && op?.serverId !== id && !(op?.kind === 'replace' && op.replaces === id)));
   const kept = (id: ServerId): boolean => id !== gone && !forgotten.has(id);
   const next: ControllerState = {
     ...planned.state,

@@ -25,7 +25,7 @@ export function buildLocalDeps(options: { home: string; log: Log; holder?: strin
     load: metrics,
     log: options.log,
     holder: options.holder ?? `${hostname()}:${process.pid}`,
-    leaseTtlMs: options.leaseTtlMs ?? 60_000,
+    leaseTtlMs: options.leaseTtlMs ?? 120_000,
     clock: () => Date.now(),
     async portsFor(cluster, spec) {
       const password = (): Promise<string> => store.readSuperPassword(cluster);

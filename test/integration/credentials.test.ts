@@ -86,7 +86,7 @@ describe('who gets the super password', () => {
         load: new MemoryMetrics(log),
         log,
         holder: 'test',
-        leaseTtlMs: 60_000,
+        leaseTtlMs: 120_000,
         clock: () => Date.now(),
         portsFor: async () => ({
           fleet,

@@ -9,7 +9,11 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import { createRequire } from 'node:module';
 import { mockClient } from 'aws-sdk-client-mock';
+
+// The CommonJS sinon that aws-sdk-client-mock itself loads: its matchers only work with its own stubs.
+const sinon = createRequire(import.meta.url)('sinon') as typeof import('sinon');
 
 // EC2's semantics behind an SDK mock: a ClientToken returns the instance it first launched
 // (IdempotentParameterMismatch when the parameters differ), subnets that have no capacity, each
@@ -19,7 +23,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 export class FakeEc2 {
   readonly client = new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  readonly mock = mockClient(this.client);
+  // A sandbox of its own: sinon's default one keeps every stub it ever made, with every call's
+  // arguments, for as long as the process lives (thousands of simulated histories ran out of heap).
+  readonly mock = mockClient(this.client, { sandbox: sinon.createSandbox() });
   readonly instances = new Map<string, Instance>();
   readonly tokens = new Map<string, { id: string; params: string }>();
   readonly noCapacity = new Set<string>();

@@ -11,7 +11,11 @@ import {
   type GetParametersByPathCommandInput,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
+import { createRequire } from 'node:module';
 import { mockClient } from 'aws-sdk-client-mock';
+
+// The CommonJS sinon that aws-sdk-client-mock itself loads: its matchers only work with its own stubs.
+const sinon = createRequire(import.meta.url)('sinon') as typeof import('sinon');
 
 // SSM Parameter Store's semantics behind an SDK mock, for the AWS adapter's contract and command
 // tests: versions counting up from 1 on every write, create-if-absent (Overwrite=false), a type
@@ -29,7 +33,9 @@ interface Version {
 
 export class FakeSsm {
   readonly client = new SSMClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  readonly mock = mockClient(this.client);
+  // A sandbox of its own: sinon's default one keeps every stub it ever made, with every call's
+  // arguments, for as long as the process lives (thousands of simulated histories ran out of heap).
+  readonly mock = mockClient(this.client, { sandbox: sinon.createSandbox() });
   readonly params = new Map<string, Version[]>();
   /** The next N calls of these operations fail with ThrottlingException. */
   readonly throttle = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { parseOrThrow } from '../../lib/config/parse.js';
-import { ClusterSpecSchema, ControllerStateSchema, documentText, mergeRequests, specStoredAs, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import { ClusterSpecSchema, ControllerStateSchema, documentText, mergeRequests, specStoredAs, stateText, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../lib/ports/index.js';
 
@@ -55,7 +55,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
-    const text = documentText(cluster, 'state', state);
+    const text = stateText(cluster, state);
     const c = this.cluster(cluster);
     if (!(await this.holdsLease(lease, Date.now()))) throw new LeaseLostError(cluster, lease.token, c.lease?.holder ?? 'nobody');
     c.state = { text, version: (c.state?.version ?? 0) + 1 };

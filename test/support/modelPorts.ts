@@ -43,7 +43,7 @@ export function modelDeps(store: StateStore, models: ReadonlyMap<string, ModelEn
     load: new MemoryMetrics(jsonLog(() => undefined)),
     log: jsonLog(() => undefined),
     holder: 'test',
-    leaseTtlMs: 60_000,
+    leaseTtlMs: 300_000,
     clock: () => Date.now(),
     portsFor: async (cluster) => modelPorts(models.get(cluster) as ModelEnsemble, (what) => onAct?.(cluster, what)),
   };

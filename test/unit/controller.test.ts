@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
-import { runTick, tickCluster } from '../../lib/controller/index.js';
+import { adminServerFor, runTick, tickCluster } from '../../lib/controller/index.js';
 import type { StateStore } from '../../lib/ports/index.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
 import { modelDeps } from '../support/modelPorts.js';
+import { config, instance, hostOf, serving, testSpec } from '../support/world.js';
 
 // The controller tick with in-memory adapters: what it writes, when it takes the lease, and how it
 // keeps clusters apart.
@@ -89,5 +90,18 @@ describe('the controller tick', () => {
     expect(byCluster.broken).toMatchObject({ outcome: 'failed' });
     expect(byCluster.broken?.why).toMatch(/voters\.desired: Invalid input: expected number, received string \(got "three"\)/);
     expect(byCluster.healthy).toMatchObject({ outcome: 'acted', step: { kind: 'launch', serverId: 4 } });
+  });
+
+  it('sends credentials only through a member the fleet runs at the address the config names, and that the change leaves alone', () => {
+    const spec = testSpec();
+    const c = config(spec, [1, 2, 3]);
+    const probes = [serving(1, 'leader'), serving(2, 'follower'), serving(3, 'follower')];
+    const all = [instance(1), instance(2), instance(3)];
+    expect(adminServerFor(c, probes, all, (id) => id !== 3, 1)?.serverId).toBe(1);
+    expect(adminServerFor(c, probes, all, (id) => id !== 1, undefined)?.serverId).toBe(2); // a follower before the leader
+    // Server 2's instance is elsewhere, 3's is not listed at all: whoever answers at their addresses gets nothing.
+    const moved = [instance(1), { ...instance(2), host: hostOf(12) }];
+    expect(adminServerFor(c, probes, moved, (id) => id !== 1, undefined)).toBeUndefined();
+    expect(adminServerFor(c, probes, [...moved, instance(3, 'stopped')], () => true, undefined)?.serverId).toBe(1);
   });
 });

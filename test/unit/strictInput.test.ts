@@ -3,6 +3,7 @@ import { jsonLog } from '../../lib/adapters/local/index.js';
 import {
   ClusterSpecSchema,
   ControllerStateSchema,
+  documentText,
   initialState,
   OperatorActionSchema,
   OperatorRequestsSchema,
@@ -38,6 +39,10 @@ describe('strict input', () => {
     expect(parse(ClusterSpecSchema, { cluster: 'orders', zones: [{ name: 'a\nskipACL=yes' }] })).toThrow('zones.0.name: must be 1-32 lowercase letters, digits or "-"');
   });
 
+  it('refuses a health record with a run of misses and of slow answers at once (a slow server answered)', () => {
+    expect(parse(ControllerStateSchema, { ...initialState('orders'), health: [{ serverId: 2, misses: 3, missingSince: 1, slowTicks: 2, slowSince: 1 }] })).toThrow('health.0: a run of misses and a run of slow answers at once');
+  });
+
   it('refuses a state or requests document with an unknown key, and an operator action with a misspelt one', () => {
     expect(parse(ControllerStateSchema, { ...initialState('orders'), lease: 3 })).toThrow('(root): unknown key "lease"');
     expect(parse(OperatorRequestsSchema, [{ id: 'r1', kind: 'report', serverId: 2, reason: 'slow', at: 1, severity: 'high' }])).toThrow('0: unknown key "severity"');
@@ -50,7 +55,8 @@ describe('strict input', () => {
       cluster: 'orders',
       nextServerId: 5,
       members: [{ serverId: 1, zone: 'a', launchedAt: 1 }],
-      health: [{ serverId: 2, misses: 3, missingSince: 10, lastMiss: 'no answer', slowTicks: 0 }],
+      health: [{ serverId: 2, misses: 20_000, missingSince: 10, lastMiss: 'no answer', slowTicks: 0 }],
+      scaleInHold: { since: 5, highest: 12_345 },
       leader: { serverId: 1, changes: Array.from({ length: 40 }, (_, i) => i) },
       reports: Array.from({ length: 30 }, (_, i) => ({ serverId: 2, reason: 'r'.repeat(200), at: i })),
       replaceRequests: [],
@@ -59,7 +65,7 @@ describe('strict input', () => {
       zonesAvoided: [],
     };
     const state = parseOrThrow(ControllerStateSchema, v1, 'state');
-    expect(state).toMatchObject({ schemaVersion: 2, nextServerId: 5, health: [{ serverId: 2, misses: 3, missingSince: 10 }] });
+    expect(state).toMatchObject({ schemaVersion: 2, nextServerId: 5, health: [{ serverId: 2, misses: 9999, missingSince: 10 }], scaleInHold: { highest: 9999 } });
     expect(state.leader.changes).toHaveLength(10);
     expect(state.reports).toHaveLength(5);
     expect(state.reports[0]?.reason).toBe(clipText('r'.repeat(200), 64));
@@ -67,6 +73,11 @@ describe('strict input', () => {
 });
 
 describe('text that reaches a stored document', () => {
+  it('refuses, before anything is written, a document over SSM\'s 4,096 bytes (bounded documents never are)', () => {
+    expect(() => documentText('orders', 'requests', ['€'.repeat(1400)])).toThrow('requests of orders is 4204 bytes, more than the 4096 it may take: nothing written');
+    expect(() => documentText('orders', 'requests', ['€'.repeat(1300)])).not.toThrow();
+  });
+
   it('loses control characters and is cut, at a character boundary, to its JSON byte budget', () => {
     expect(clipText('disk \u001b[31mfull\u001b[0m\nnow', 80)).toBe('disk  [31mfull [0m now');
     const clipped = clipText('€'.repeat(40), 20);
@@ -146,5 +157,8 @@ describe('forget', () => {
     const asked = { ...observed, requests: { ...observed.requests, forget: [2, 3] } };
     const withDown3 = { ...asked, probes: asked.probes.map((p) => (p.serverId === 3 ? down(3) : p)) };
     expect(think(spec, state, withDown3, T0).state.health.map((h) => h.serverId)).toEqual([3]);
+    // Without a readable config a member cannot be told from a gone server: nothing is forgotten.
+    const blind: Observation = { ...asked, config: { readable: false, reason: 'no server answered as serving' } };
+    expect(think(spec, state, blind, T0).state.health.map((h) => h.serverId)).toEqual([2]);
   });
 });

@@ -122,6 +122,12 @@ export class Ec2Fleet implements Fleet {
         const instance = out.Instances?.[0];
         if (!instance?.InstanceId) throw new AwsCallError('ec2', 'RunInstances', `server ${request.serverId}`, 'NoInstanceReturned');
         if (zone.name !== request.zone) this.log.warn(`no capacity in ${request.zone}: server ${request.serverId} launched in ${zone.name}`, { serverId: request.serverId });
+        const placed = instance.Placement?.AvailabilityZone;
+        if (placed !== undefined && placed !== zone.name) {
+          // Placement compares EC2's zone with the spec's names: a mismatch would read as a launch
+          // moved by EC2 on every launch, and spread would quietly stop working.
+          this.log.error(`spec zone ${zone.name} names subnet ${zone.subnetId}, which is in ${placed}: name the zone ${placed} in the spec`, { serverId: request.serverId, zone: zone.name, subnetId: zone.subnetId, availabilityZone: placed });
+        }
         return { ...this.instanceOf(instance, request.serverId), zone: instance.Placement?.AvailabilityZone ?? zone.name };
       } catch (err) {
         if (!(err instanceof AwsCallError) || !CAPACITY_ERRORS.has(err.code)) throw err;

@@ -11,7 +11,7 @@ import { mergeRequests, OperatorRequestsSchema, type OperatorRequests } from '..
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { documentText, specStoredAs } from '../../config/documents.js';
+import { documentText, specStoredAs, stateText } from '../../config/documents.js';
 import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
@@ -95,7 +95,7 @@ export class SsmStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
-    const text = documentText(cluster, 'state', state);
+    const text = stateText(cluster, state);
     const holder = await this.validLease(cluster);
     if (!holds(holder, lease, this.clock())) throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
     await this.put(this.name(cluster, 'state'), text, true);

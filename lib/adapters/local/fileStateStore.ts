@@ -6,7 +6,7 @@ import { mergeRequests, OperatorRequestsSchema } from '../../config/operator.js'
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterNameSchema, ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { documentText, specStoredAs } from '../../config/documents.js';
+import { documentText, specStoredAs, stateText } from '../../config/documents.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 
@@ -72,7 +72,7 @@ export class FileStateStore implements StateStore {
   }
 
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
-    const text = documentText(cluster, 'state', state);
+    const text = stateText(cluster, state);
     this.underMutex(cluster, () => {
       const current = this.currentLease(cluster);
       if (!holds(current, lease, Date.now())) throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');

@@ -84,6 +84,10 @@ describe('spread repaired', () => {
     expect(thought.step.why).toMatch(/^replace voter 4: zone a holds 2 of 3 voters \(losing it would lose the quorum\) while zone b holds 0: launch server 6 in b to swap in$/);
     const avoided = stateFor(spec, observed, { zonesAvoided: [{ zone: 'b', until: T0 + 60_000, why: 'no capacity' }] });
     expect(think(spec, avoided, observed, T0).step.kind).toBe('none');
+    // Within 6 h of a launch EC2 moved (no capacity), repair would land back where it started.
+    const moved = stateFor(spec, observed, { launchFailures: { count: 1, faulty: 0, lastAt: T0 - 3_600_000, template: '' } });
+    expect(think(spec, moved, observed, T0).step.kind).toBe('none');
+    expect(think(spec, moved, observed, T0 + 5 * 3_600_000 + 1).step).toMatchObject({ kind: 'launch', zone: 'b' });
   });
 });
 
@@ -91,7 +95,7 @@ describe('joiners that never join', () => {
   const failedVoter2: Observation = observe(spec, { down: [2] }, { instances: [instance(1, 'running', 'b'), instance(2, 'stopped', 'c'), instance(3, 'running', 'a')] });
 
   it('gives up a joiner that runs an unsupported ZooKeeper at once, keeps its boot log, and counts it against the template', () => {
-    const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'c', startedAt: T0, step: 'syncing' as const, stepSince: T0, why: 'replace voter 2' };
+    const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'b', startedAt: T0, step: 'syncing' as const, stepSince: T0, why: 'replace voter 2' };
     const old = observe(spec, { voters: [1, 2, 3], down: [2], joiners: [4] });
     const observed: Observation = { ...old, probes: old.probes.map((p) => (p.serverId === 4 && p.result.status === 'serving' ? { ...p, result: { status: 'serving', health: { ...p.result.health, version: '3.5.5-1' } } } : p)) };
     const thought = think(spec, stateFor(spec, observed, { operation: op }), observed, T0 + 5_000);
@@ -117,6 +121,12 @@ describe('joiners that never join', () => {
     expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
     expect(thought.step.why).toBe('rolled back replace of server 4: its instance is stopped before it was added: stop it');
     expect(thought.state.launchFailures).toMatchObject({ count: 1, faulty: 0 });
+    // Terminated (EC2 still lists it): given up too, and the next launch waits its back-off.
+    const gone: Observation = { ...failedVoter2, instances: [...failedVoter2.instances, instance(4, 'terminated', 'c')] };
+    const after = think(spec, stateFor(spec, gone, { operation: op, nextServerId: 5 }), gone, T0 + 30_000);
+    expect(after.state.operation).toBeUndefined();
+    expect(after.state.launchFailures).toMatchObject({ count: 1, faulty: 0 });
+    expect(after.step).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
   });
 
   it('keeps the failed voter\'s evidence when its replacement is rolled back', () => {
