@@ -210,8 +210,9 @@ function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Obser
   };
 }
 
-/** How long spread repair waits after a launch failed or landed elsewhere. */
-export const SPREAD_REPAIR_QUIET_MS = 6 * 3_600_000;
+/** How long spread repair waits after a launch failed or landed elsewhere: long enough that a zone
+ * short of capacity costs at most 12 ids a day, short enough that spread comes back soon after. */
+export const SPREAD_REPAIR_QUIET_MS = 2 * 3_600_000;
 
 // One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

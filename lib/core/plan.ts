@@ -251,9 +251,9 @@ export function launchLanded(state: ControllerState, serverId: ServerId, zone: s
   const op = state.operation;
   if (!op || op.kind === 'remove' || op.serverId !== serverId || op.zone === zone) return state;
   const full = { zone: op.zone, until: now + ZONE_AVOIDED_MS, why: clipText(`no capacity: server ${serverId} went to ${zone}`, TEXT_BYTES.zoneWhy) };
-  // EC2's fault, not the template's: it slows the next launch and holds spread repair (decide).
+  // Not a failure (the server launched), but spread repair waits after it (decide): its time is noted.
   const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
-  const launchFailures = { count: Math.min(MAX_COUNT, (before?.count ?? 0) + 1), faulty: before?.faulty ?? 0, lastAt: now, template };
+  const launchFailures = { count: before?.count ?? 0, faulty: before?.faulty ?? 0, lastAt: now, template };
   return { ...state, operation: { ...op, zone }, launchFailures, zonesAvoided: [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== op.zone), full].slice(-MAX_ZONES_AVOIDED) };
 }
 
@@ -299,15 +299,15 @@ function exhausted(state: ControllerState): Plan {
 const ZONE_AVOIDED_MS = 30 * 60_000;
 
 /** After a launch failed, the next one waits 1 min, doubling with each failure in a row up to
- * 30 min; after 3 servers from one launch template version ran and never joined, launches stop for
+ * 15 min (a failed voter may be waiting); after 3 servers from one launch template version ran and never joined, launches stop for
  * 6 h (or until the spec names another version): a bad image or security group must not spend an
  * id every few minutes, while a capacity shortage, which is EC2's, only slows them down. */
-export const LAUNCH_BACKOFF = { firstMs: 60_000, maxMs: 30 * 60_000, stopAfter: 3, stoppedMs: 6 * 3_600_000 } as const;
+export const LAUNCH_BACKOFF = { firstMs: 60_000, maxMs: 15 * 60_000, stopAfter: 3, stoppedMs: 6 * 3_600_000 } as const;
 
 function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | undefined {
   const failures = state.launchFailures;
   const template = ctx.spec.launchTemplate?.version ?? '';
-  if (!failures || failures.template !== template) return undefined;
+  if (!failures || failures.template !== template || failures.count === 0) return undefined;
   const since = ctx.now - failures.lastAt;
   const from = template ? `launch template version ${template}` : 'this launch configuration';
   const minutes = (ms: number): string => `${Math.ceil(ms / 60_000)} min`;

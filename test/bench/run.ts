@@ -20,6 +20,13 @@ function stats(values: readonly number[]): string {
   return `${f(sorted[0])} | ${f(sorted[Math.floor(sorted.length / 2)])} | ${f(sorted.at(-1))} | ${sorted.length}`;
 }
 
+async function measureDisturbanceRuns(step: (name: string) => void): Promise<Awaited<ReturnType<typeof measureDisturbance>>[]> {
+  step('disturbance (controller vs rolling restart)');
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await measureDisturbance());
+  return runs;
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -47,10 +54,12 @@ async function main(): Promise<void> {
   rows.push(['  launch + sync + swap (launch step -> swap committed)', hung.map((r) => r.launchMs + r.syncMs + r.reconfigMs), 'ms', '']);
   notes.push(`A hung voter (SIGSTOP: its JVM alive, answering nothing) costs each tick one probe deadline, never a config read (read through the first of three serving servers); it is failed after ${HUNG_FAIL_AFTER_SECONDS} s of missed probes (and 3 misses), then healed like a dead one.`);
 
-  if (!smoke) {
-    step('disturbance (controller vs rolling restart)');
-    const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await measureDisturbance());
+  // The rolling-restart half sometimes never gets its servers serving again (issue 18, cause not
+  // established): the run says so and the other figures are still measured.
+  const disturbance = smoke ? undefined : await measureDisturbanceRuns(step).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  if (disturbance instanceof Error) notes.push(`Disturbance: not measured this run: ${disturbance.message} (the rolling-restart half; see issue 18).`);
+  else if (disturbance) {
+    const runs = disturbance;
     const failed = (r: { failed: Readonly<Record<string, number>> }): number => Object.values(r.failed).reduce((a, b) => a + b, 0);
     for (const [label, key] of [['dynamic reconfig (the controller)', 'reconfig'], ['rolling restart of static configs', 'rollingRestart']] as const) {
       rows.push([`disturbance, ${label}: failed client ops`, runs.map((r) => failed(r[key])), 'ops', '']);
@@ -110,7 +119,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+// Clients of a disturbance run that failed may still hold sockets: the bench ends when it is done.
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

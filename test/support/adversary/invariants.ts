@@ -1,6 +1,6 @@
 import type { PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import type { ClusterSpec, ControllerState } from '../../../lib/config/index.js';
-import { hasQuorum, type ServerId } from '../../../lib/core/index.js';
+import { hasQuorum, SPREAD_REPAIR_QUIET_MS, type ServerId } from '../../../lib/core/index.js';
 import type { Act, CommitRecord, ModelWorld } from './world.js';
 import { ZONES } from './world.js';
 
@@ -78,7 +78,9 @@ export function reconfigKeepsBothQuorums(c: Check): string | undefined {
 
 export function noZoneMajorityAtRest(c: Check): string | undefined {
   const { world } = c;
-  const atRest = c.state !== undefined && c.state.operation === undefined;
+  // After a launch failed or EC2 moved one, repair waits SPREAD_REPAIR_QUIET_MS on purpose.
+  const repairHeld = c.state?.launchFailures !== undefined && world.now - c.state.launchFailures.lastAt < SPREAD_REPAIR_QUIET_MS;
+  const atRest = c.state !== undefined && c.state.operation === undefined && !repairHeld;
   const open = world.zonesDown.size === 0 && world.zonesWithoutCapacity.size === 0 && !c.state?.zonesAvoided.some((z) => z.until > world.now);
   if (!atRest || !open) {
     c.ledger.spread.crowdedChecks = 0;

@@ -84,10 +84,10 @@ describe('spread repaired', () => {
     expect(thought.step.why).toMatch(/^replace voter 4: zone a holds 2 of 3 voters \(losing it would lose the quorum\) while zone b holds 0: launch server 6 in b to swap in$/);
     const avoided = stateFor(spec, observed, { zonesAvoided: [{ zone: 'b', until: T0 + 60_000, why: 'no capacity' }] });
     expect(think(spec, avoided, observed, T0).step.kind).toBe('none');
-    // Within 6 h of a launch EC2 moved (no capacity), repair would land back where it started.
+    // Within 2 h of a launch EC2 moved (no capacity), repair would land back where it started.
     const moved = stateFor(spec, observed, { launchFailures: { count: 1, faulty: 0, lastAt: T0 - 3_600_000, template: '' } });
     expect(think(spec, moved, observed, T0).step.kind).toBe('none');
-    expect(think(spec, moved, observed, T0 + 5 * 3_600_000 + 1).step).toMatchObject({ kind: 'launch', zone: 'b' });
+    expect(think(spec, moved, observed, T0 + 3_600_000 + 1).step).toMatchObject({ kind: 'launch', zone: 'b' });
   });
 });
 
