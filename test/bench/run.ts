@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   step('AWS calls');
   const cost = await measureCost();
   notes.push(
-    `AWS calls per cluster per steady tick: ${JSON.stringify(cost.steadyTick)}; SSM writes per steady hour: ${cost.ssmWritesPerSteadyHour}; the decrypted super password is read once per 15 min per warm container, not per tick. (The SDK fakes return short pages on purpose; real SSM pages hold up to 10 parameters and EC2 pages up to 100 instances, so a real small deployment needs one page of each.)`,
+    `AWS calls per cluster per steady tick: ${JSON.stringify(cost.steadyTick)}; SSM writes per steady hour: ${cost.ssmWritesPerSteadyHour}; the super password is read (and decrypted) only when a launch or a reconfig needs it, never on a steady tick. (The SDK fakes return short pages on purpose; real SSM pages hold up to 10 parameters and EC2 pages up to 100 instances, so a real small deployment needs one page of each.)`,
   );
   notes.push(`One replacement of a failed voter (launch, swap, terminate; ${cost.replacement.ticks} ticks): ${JSON.stringify(cost.replacement)}.`);
 
