@@ -1,5 +1,6 @@
 import { DOCUMENT_MAX_BYTES } from '../core/limits.js';
 import { InvalidInputError, StateTooLargeError } from '../errors.js';
+import type { Lease } from '../ports/index.js';
 import { parseOrThrow } from './parse.js';
 import type { ClusterSpec } from './spec.js';
 import { ControllerStateSchema, type ControllerState } from './state.js';
@@ -13,6 +14,12 @@ export function documentText(cluster: string, what: string, value: unknown): str
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > DOCUMENT_MAX_BYTES) throw new StateTooLargeError(cluster, what, bytes, DOCUMENT_MAX_BYTES);
   return text;
+}
+
+/** Whether the lease record a store holds (`token`: SSM's version, or the file's counter) is still
+ * `lease` at `now`: not taken over, not released, not expired. */
+export function leaseHolds(record: { token: number; holder: string; expiresAt: number } | undefined, lease: Lease, now: number): boolean {
+  return record !== undefined && record.token === lease.token && record.holder === lease.holder && record.expiresAt > now;
 }
 
 /** A spec is stored under its own name: one naming another cluster would mix two clusters' state. */

@@ -43,4 +43,4 @@ export { strictObject } from './strict.js';
 export { mergeRequests, OperatorActionSchema, OperatorRequestsSchema, type OperatorAction, type OperatorRequests } from './operator.js';
 export { alarmHint, AlarmActionEventSchema, AlarmStateChangeEventSchema, parseTickEvent, ScheduleEventSchema, type AlarmHint, type TickEvent } from './events.js';
 export { EnvSchema, type Env } from './env.js';
-export { documentText, specStoredAs, stateText } from './documents.js';
+export { documentText, leaseHolds, specStoredAs, stateText } from './documents.js';

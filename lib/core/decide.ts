@@ -3,7 +3,7 @@ import type { ControllerState } from '../config/state.js';
 import type { Detection } from './detect.js';
 import type { Role, ServerId } from './model.js';
 import { observersOf, votersOf } from './model.js';
-import type { LoadSample, Observation } from './observation.js';
+import { liveInstance, type LoadSample, type Observation } from './observation.js';
 import { leaderOf } from './quorum.js';
 import { activeSchedules } from './schedule.js';
 
@@ -172,7 +172,7 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
   if (template) {
     const leader = leaderOf(observed.probes);
     const outdated = members
-      .map((m) => ({ m, record: observed.instances.find((i) => i.serverId === m.serverId && i.state !== 'terminated') }))
+      .map((m) => ({ m, record: liveInstance(observed.instances, m.serverId) }))
       .filter((x) => x.record?.launchTemplateVersion !== undefined && x.record.launchTemplateVersion !== template.version)
       .sort((a, b) => Number(a.m.serverId === leader) - Number(b.m.serverId === leader) || a.m.serverId - b.m.serverId);
     for (const { m, record } of outdated) {
@@ -193,9 +193,8 @@ function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Obser
   // After a launch failed or EC2 moved one (no capacity), repair waits: it would land back where it started.
   if (state.launchFailures && now - state.launchFailures.lastAt < SPREAD_REPAIR_QUIET_MS) return undefined;
   const voters = votersOf(observed.config.config.members);
-  const zoneOf = (id: ServerId): string | undefined => observed.instances.find((i) => i.serverId === id && i.state !== 'terminated')?.zone;
   const perZone = new Map(spec.zones.map((z) => [z.name, [] as ServerId[]]));
-  for (const v of voters) perZone.get(zoneOf(v.serverId) ?? '')?.push(v.serverId);
+  for (const v of voters) perZone.get(liveInstance(observed.instances, v.serverId)?.zone ?? '')?.push(v.serverId);
   const [crowded, ids] = [...perZone].reduce((a, b) => (b[1].length > a[1].length ? b : a));
   if (ids.length <= voters.length / 2) return undefined;
   const open = [...perZone].filter(([zone, held]) => held.length <= ids.length - 2 && !state.zonesAvoided.some((a) => a.zone === zone && a.until > now));

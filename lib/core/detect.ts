@@ -3,7 +3,7 @@ import type { ControllerState, MemberHealth, PendingReport } from '../config/sta
 import type { MemberProbe, ProbeResult } from './health.js';
 import { MAX_COUNT, MAX_PENDING_REPORTS, TEXT_BYTES } from './limits.js';
 import type { ServerId } from './model.js';
-import type { Observation } from './observation.js';
+import { liveInstance, type Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
 import { clipText } from './text.js';
 
@@ -62,7 +62,7 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
   for (const probe of observed.probes) {
     const before = previous.get(probe.serverId);
     // A server's live instance speaks for it, not an older terminated one EC2 still lists.
-    const instance = observed.instances.find((i) => i.serverId === probe.serverId && i.state !== 'terminated') ?? observed.instances.find((i) => i.serverId === probe.serverId);
+    const instance = liveInstance(observed.instances, probe.serverId) ?? observed.instances.find((i) => i.serverId === probe.serverId);
     const miss = missOf(probe.result, quorumServing);
     const misses = miss ? Math.min(MAX_COUNT, (before?.misses ?? 0) + 1) : 0;
     const missingSince = miss ? (before?.missingSince ?? now) : undefined;

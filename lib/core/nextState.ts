@@ -34,6 +34,7 @@ export function stateBytes(state: ControllerState): number {
  * the least established health records), never the operation or the ids handed out.
  */
 export function fitState(state: ControllerState, maxBytes = DOCUMENT_MAX_BYTES): ControllerState {
+  if (stateBytes(state) <= maxBytes) return state; // every tick: one measure, nothing cut
   let fitted = state;
   const cuts: ((s: ControllerState) => ControllerState | undefined)[] = [
     (s) => (s.reports.length > 0 ? { ...s, reports: s.reports.slice(1) } : undefined),

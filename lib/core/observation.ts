@@ -45,4 +45,10 @@ export interface Observation {
   readonly requests: Requests;
 }
 
+/** A server's instance that is not terminated (EC2 lists terminated ones for a while, beside a
+ * newer instance of the same server after a relaunch). */
+export function liveInstance(instances: readonly Instance[], serverId: ServerId): Instance | undefined {
+  return instances.find((i) => i.serverId === serverId && i.state !== 'terminated');
+}
+
 export const NO_REQUESTS: Requests = { reports: [], replace: [], forget: [] };

@@ -9,7 +9,7 @@ import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
 import { clipText } from './text.js';
 import { placementCandidates } from './placement.js';
 import { MAX_SERVER_ID, type ConfigMember, type EnsembleConfig, type Role, type ServerId } from './model.js';
-import type { Instance, Observation } from './observation.js';
+import { liveInstance, type Instance, type Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
 import { reconfigSafety } from './quorumSafety.js';
 import { seededRng, seedOf } from './rng.js';
@@ -228,10 +228,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
     why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}`,
     ...(launchFailed ? { joinFailed: true as const } : {}),
   };
-  const avoided =
-    fault.zone && op.kind !== 'remove'
-      ? [...state.zonesAvoided.filter((z) => z.until > ctx.now && z.zone !== op.zone), { zone: op.zone, until: ctx.now + ZONE_AVOIDED_MS, why: `server ${op.serverId}: ${reason}` }].slice(-MAX_ZONES_AVOIDED)
-      : state.zonesAvoided;
+  const avoided = fault.zone && op.kind !== 'remove' ? avoiding(state, op.zone, `server ${op.serverId}: ${reason}`, ctx.now) : state.zonesAvoided;
   const template = ctx.spec.launchTemplate?.version ?? '';
   const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
   const launchFailures = launchFailed
@@ -247,14 +244,19 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
  * zone when the one asked for has no capacity. The operation follows it (a retry finds the same
  * instance) and placement skips the full zone for a while. The same state when nothing moved.
  */
-export function launchLanded(state: ControllerState, serverId: ServerId, zone: string, now: number, template = state.launchFailures?.template ?? ''): ControllerState {
+export function launchLanded(state: ControllerState, serverId: ServerId, zone: string, now: number, template: string): ControllerState {
   const op = state.operation;
   if (!op || op.kind === 'remove' || op.serverId !== serverId || op.zone === zone) return state;
-  const full = { zone: op.zone, until: now + ZONE_AVOIDED_MS, why: clipText(`no capacity: server ${serverId} went to ${zone}`, TEXT_BYTES.zoneWhy) };
   // Not a failure (the server launched), but spread repair waits after it (decide): its time is noted.
   const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
   const launchFailures = { count: before?.count ?? 0, faulty: before?.faulty ?? 0, lastAt: now, template };
-  return { ...state, operation: { ...op, zone }, launchFailures, zonesAvoided: [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== op.zone), full].slice(-MAX_ZONES_AVOIDED) };
+  return { ...state, operation: { ...op, zone }, launchFailures, zonesAvoided: avoiding(state, op.zone, `no capacity: server ${serverId} went to ${zone}`, now) };
+}
+
+/** The avoided zones with `zone` skipped for ZONE_AVOIDED_MS from `now` (the expired ones dropped). */
+function avoiding(state: ControllerState, zone: string, why: string, now: number): ControllerState['zonesAvoided'] {
+  const entry = { zone, until: now + ZONE_AVOIDED_MS, why: clipText(why, TEXT_BYTES.zoneWhy) };
+  return [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== zone), entry].slice(-MAX_ZONES_AVOIDED);
 }
 
 function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
@@ -299,9 +301,10 @@ function exhausted(state: ControllerState): Plan {
 const ZONE_AVOIDED_MS = 30 * 60_000;
 
 /** After a launch failed, the next one waits 1 min, doubling with each failure in a row up to
- * 15 min (a failed voter may be waiting); after 3 servers from one launch template version ran and never joined, launches stop for
- * 6 h (or until the spec names another version): a bad image or security group must not spend an
- * id every few minutes, while a capacity shortage, which is EC2's, only slows them down. */
+ * 15 min (a failed voter may be waiting); after 3 servers from one launch template version ran and
+ * never joined, launches stop for 6 h (or until the spec names another version): a bad image or
+ * security group must not spend an id every few minutes, while a capacity shortage, which is EC2's,
+ * only slows them down. */
 export const LAUNCH_BACKOFF = { firstMs: 60_000, maxMs: 15 * 60_000, stopAfter: 3, stoppedMs: 6 * 3_600_000 } as const;
 
 function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | undefined {
@@ -388,7 +391,7 @@ function rngFor(ctx: Context, state: ControllerState): () => number {
 
 /** The zone a server's instance is in, as the fleet reports it (EC2's placement, not our request). */
 function zoneOf(ctx: Pick<Context, 'observed'>, serverId: ServerId): string | undefined {
-  return ctx.observed.instances.find((i) => i.serverId === serverId && exists(i))?.zone;
+  return liveInstance(ctx.observed.instances, serverId)?.zone;
 }
 
 function memberOf(config: EnsembleConfig, serverId: ServerId): ConfigMember | undefined {

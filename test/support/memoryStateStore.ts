@@ -1,5 +1,5 @@
 import { parseOrThrow } from '../../lib/config/parse.js';
-import { ClusterSpecSchema, ControllerStateSchema, documentText, mergeRequests, specStoredAs, stateText, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
+import { ClusterSpecSchema, ControllerStateSchema, documentText, leaseHolds, mergeRequests, specStoredAs, stateText, type ClusterSpec, type ControllerState } from '../../lib/config/index.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../lib/errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../lib/ports/index.js';
 
@@ -62,8 +62,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   async holdsLease(lease: Lease, now: number): Promise<boolean> {
-    const held = this.clusters.get(lease.cluster)?.lease;
-    return held !== undefined && held.token === lease.token && held.holder === lease.holder && held.expiresAt > now;
+    return leaseHolds(this.clusters.get(lease.cluster)?.lease, lease, now);
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {

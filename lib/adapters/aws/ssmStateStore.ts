@@ -11,7 +11,7 @@ import { mergeRequests, OperatorRequestsSchema, type OperatorRequests } from '..
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { documentText, specStoredAs, stateText } from '../../config/documents.js';
+import { documentText, leaseHolds, specStoredAs, stateText } from '../../config/documents.js';
 import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
@@ -26,7 +26,8 @@ import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type Re
 // the fencing token: a state write first checks that the valid record is still ours.
 
 const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
-type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly version: number };
+/** A lease record with its fencing token: the SSM version it was written at. */
+type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly token: number };
 /** Every tick needs the super password; it changes only with a rotation, which re-renders every
  * server anyway: a warm container re-reads it (one decryption) this often, not every tick. */
 const PASSWORD_KEPT_MS = 15 * 60_000;
@@ -97,12 +98,12 @@ export class SsmStateStore implements StateStore {
   async writeState(cluster: string, state: ControllerState, lease: Lease): Promise<void> {
     const text = stateText(cluster, state);
     const holder = await this.validLease(cluster);
-    if (!holds(holder, lease, this.clock())) throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
+    if (!leaseHolds(holder, lease, this.clock())) throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
     await this.put(this.name(cluster, 'state'), text, true);
   }
 
   async holdsLease(lease: Lease, now: number): Promise<boolean> {
-    return holds(await this.validLease(lease.cluster), lease, now);
+    return leaseHolds(await this.validLease(lease.cluster), lease, now);
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
@@ -130,7 +131,7 @@ export class SsmStateStore implements StateStore {
     const name = this.name(lease.cluster, 'lease');
     const latest = await this.get(name);
     const current = latest && (await this.validLease(lease.cluster, latest));
-    if (!latest || current?.version !== lease.token) return; // not ours any more: nothing to release
+    if (!latest || current?.token !== lease.token) return; // not ours any more: nothing to release
     await this.put(name, JSON.stringify({ holder: lease.holder, expiresAt: 0, basedOn: latest.version }), true);
   }
 
@@ -203,11 +204,11 @@ export class SsmStateStore implements StateStore {
     const name = this.name(cluster, 'lease');
     const top = latest ?? (await this.get(name));
     if (!top) return undefined;
-    const record = { ...parseOrThrow(LeaseRecordSchema, parseJsonText(top.value, `parameter ${name}`), `lease parameter ${name}`), version: top.version };
-    if (record.basedOn + 1 === record.version || record.version === 1) return record;
+    const record = { ...parseOrThrow(LeaseRecordSchema, parseJsonText(top.value, `parameter ${name}`), `lease parameter ${name}`), token: top.version };
+    if (record.basedOn + 1 === record.token || record.token === 1) return record;
     for (const h of (await this.history(name)).sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))) {
       const r = LeaseRecordSchema.safeParse(safeJson(h.Value ?? ''));
-      if (r.success && (r.data.basedOn + 1 === h.Version || h.Version === 1)) return { ...r.data, version: h.Version ?? 0 };
+      if (r.success && (r.data.basedOn + 1 === h.Version || h.Version === 1)) return { ...r.data, token: h.Version ?? 0 };
     }
     return undefined;
   }
@@ -252,11 +253,6 @@ export class SsmStateStore implements StateStore {
   private name(cluster: string, leaf: string): string {
     return `${this.prefix}/${cluster}/${leaf}`;
   }
-}
-
-/** The lease record that holds is `lease`, and it has not expired. */
-function holds(record: LeaseRecord | undefined, lease: Lease, now: number): boolean {
-  return record !== undefined && record.version === lease.token && record.holder === lease.holder && record.expiresAt > now;
 }
 
 

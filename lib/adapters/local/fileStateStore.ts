@@ -6,7 +6,7 @@ import { mergeRequests, OperatorRequestsSchema } from '../../config/operator.js'
 import { parseJsonText, parseOrThrow } from '../../config/parse.js';
 import { ClusterNameSchema, ClusterSpecSchema, type ClusterSpec } from '../../config/spec.js';
 import { ControllerStateSchema, type ControllerState } from '../../config/state.js';
-import { documentText, specStoredAs, stateText } from '../../config/documents.js';
+import { documentText, leaseHolds, specStoredAs, stateText } from '../../config/documents.js';
 import { InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 
@@ -75,13 +75,13 @@ export class FileStateStore implements StateStore {
     const text = stateText(cluster, state);
     this.underMutex(cluster, () => {
       const current = this.currentLease(cluster);
-      if (!holds(current, lease, Date.now())) throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');
+      if (!leaseHolds(current, lease, Date.now())) throw new LeaseLostError(cluster, lease.token, current?.holder ?? 'nobody');
       writeAtomically(this.path(cluster, 'state.json'), text);
     });
   }
 
   async holdsLease(lease: Lease, now: number): Promise<boolean> {
-    return holds(this.currentLease(lease.cluster), lease, now);
+    return leaseHolds(this.currentLease(lease.cluster), lease, now);
   }
 
   async acquireLease(cluster: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
@@ -170,10 +170,6 @@ export class FileStateStore implements StateStore {
   private path(cluster: string, file: string): string {
     return join(this.clusterDir(cluster), file);
   }
-}
-
-function holds(current: z.output<typeof LeaseSchema> | undefined, lease: Lease, now: number): boolean {
-  return current !== undefined && current.token === lease.token && current.holder === lease.holder && current.expiresAt > now;
 }
 
 

@@ -55,10 +55,10 @@ describe('placement', () => {
   it('follows a launch EC2 moved to another zone, and skips the full zone for a while', () => {
     const op = { kind: 'replace' as const, id: 'replace-4', serverId: 4, replaces: 2, role: 'voter' as const, zone: 'c', startedAt: T0, step: 'launching' as const, stepSince: T0, why: 'replace voter 2' };
     const state = stateFor(spec, observe(spec), { operation: op });
-    const moved = launchLanded(state, 4, 'a', T0);
+    const moved = launchLanded(state, 4, 'a', T0, '');
     expect(moved.operation).toMatchObject({ zone: 'a' });
     expect(moved.zonesAvoided).toEqual([{ zone: 'c', until: T0 + 30 * 60_000, why: 'no capacity: server 4 went to a' }]);
-    expect(launchLanded(moved, 4, 'a', T0)).toBe(moved);
+    expect(launchLanded(moved, 4, 'a', T0, '')).toBe(moved);
   });
 });
 
