@@ -1,11 +1,20 @@
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  PutMetricDataCommand,
+  type GetMetricDataCommandInput,
+  type MetricDataResult,
+  type PutMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import type { MetricsSink, TickMetrics } from '../../lib/ports/index.js';
 
 // CloudWatch's semantics behind an SDK mock, for the AWS metrics adapters' contract and command
-// tests: EMF documents (as Lambda would ship them from stdout) become datapoints of the metric named
-// by namespace, name and the exact set of dimensions; GetMetricData aggregates them per period with
+// tests and for the AWS test world: EMF documents (as Lambda would ship them from stdout) and
+// PutMetricData (its limits checked: no `AWS/` namespace, 1,000 metrics, 30 dimensions, 150 values,
+// timestamps from two weeks back to two hours ahead) become datapoints of the metric named by
+// namespace, name and the exact set of dimensions; GetMetricData aggregates them per period with
 // the start time rounded down to the minute (inclusive) and the end time exclusive, timestamps at
 // the start of each period, in the order ScanBy asks (newest first by default).
 
@@ -15,6 +24,16 @@ interface Emf {
     readonly CloudWatchMetrics: readonly { readonly Namespace: string; readonly Dimensions: readonly (readonly string[])[]; readonly Metrics: readonly { readonly Name: string }[] }[];
   };
   readonly [key: string]: unknown;
+}
+
+const PUT_METRICS_MAX = 1000;
+const DIMENSIONS_MAX = 30;
+const VALUES_MAX = 150;
+const PAST_MS = 14 * 24 * 3_600_000;
+const FUTURE_MS = 2 * 3_600_000;
+
+function invalid(message: string): Error {
+  return Object.assign(new Error(message), { name: 'InvalidParameterValue', $metadata: {} });
 }
 
 const STATISTICS: Record<string, (values: number[]) => number> = {
@@ -32,6 +51,7 @@ export class FakeCloudWatch {
 
   constructor() {
     this.mock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => this.getMetricData(input));
+    this.mock.on(PutMetricDataCommand).callsFake((input: PutMetricDataCommandInput) => this.putMetricData(input));
   }
 
   /** The sink as Lambda runs it: whatever it writes to stdout reaches CloudWatch as EMF. */
@@ -67,6 +87,27 @@ export class FakeCloudWatch {
         }
       }
     }
+  }
+
+  private putMetricData(input: PutMetricDataCommandInput): Record<string, never> {
+    const namespace = input.Namespace ?? '';
+    if (namespace.startsWith('AWS/')) throw invalid(`The value ${namespace} for parameter Namespace is invalid: AWS/ is reserved`);
+    const data = input.MetricData ?? [];
+    if (data.length > PUT_METRICS_MAX) throw invalid(`MetricData: at most ${PUT_METRICS_MAX} metrics (got ${data.length})`);
+    const now = Date.now();
+    const points = data.map((d, i) => {
+      const at = d.Timestamp?.getTime() ?? now;
+      if (at < now - PAST_MS || at > now + FUTURE_MS) throw invalid(`MetricData.member.${i + 1}.Timestamp: must be within two weeks back and two hours ahead`);
+      if ((d.Dimensions?.length ?? 0) > DIMENSIONS_MAX) throw invalid(`MetricData.member.${i + 1}.Dimensions: at most ${DIMENSIONS_MAX}`);
+      if (d.StatisticValues) throw invalid(`MetricData.member.${i + 1}.StatisticValues: not modelled by the test world`);
+      const values = d.Values ?? (d.Value !== undefined ? [d.Value] : []);
+      if (values.length === 0 || values.length > VALUES_MAX) throw invalid(`MetricData.member.${i + 1}: needs Value or 1..${VALUES_MAX} Values`);
+      // Counts repeat a value; a value without a count was seen once.
+      const repeated = values.flatMap((v, k) => Array<number>(d.Counts?.[k] ?? 1).fill(v));
+      return { key: metricKey(namespace, d.MetricName ?? '', Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name, x.Value]))), at, values: repeated };
+    });
+    for (const p of points) this.datapoints.set(p.key, [...(this.datapoints.get(p.key) ?? []), ...p.values.map((value) => ({ at: p.at, value }))]);
+    return {};
   }
 
   private getMetricData(input: GetMetricDataCommandInput): { MetricDataResults: MetricDataResult[] } {

@@ -18,12 +18,28 @@ import { mockClient } from 'aws-sdk-client-mock';
 const sinon = createRequire(import.meta.url)('sinon') as typeof import('sinon');
 
 // SSM Parameter Store's semantics behind an SDK mock, for the AWS adapter's contract and command
-// tests: versions counting up from 1 on every write, create-if-absent (Overwrite=false), a type
-// required to create, the standard tier's 4,096-character values, not-found, paginated reads that
-// may return fewer than MaxResults, 100 versions of history, and throttling on demand.
+// tests and for the AWS test world (test/support/awsWorld): versions counting up from 1 on every
+// write, create-if-absent (Overwrite=false), a type required to create, the standard tier's
+// 4,096-character values, not-found, SecureString values encrypted unless read WithDecryption,
+// paginated reads (at most 10 by path, 50 of history; pages may be short), 100 versions of
+// history, and throttling on demand.
 
 /** SSM's standard tier: "a maximum parameter value of 4096 characters" (its ValidationException). */
 const STANDARD_VALUE_MAX = 4096;
+/** The largest MaxResults of GetParametersByPath and of GetParameterHistory. */
+const BY_PATH_MAX_RESULTS = 10;
+const HISTORY_MAX_RESULTS = 50;
+
+function validation(message: string): Error {
+  return Object.assign(new Error(message), { name: 'ValidationException', $metadata: {} });
+}
+
+/** SSM's own check of MaxResults, in its words. */
+function checkMaxResults(maxResults: number | undefined, max: number): void {
+  if (maxResults !== undefined && (maxResults < 1 || maxResults > max)) {
+    throw validation(`1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value ${maxResults < 1 ? 'greater than or equal to 1' : `less than or equal to ${max}`}`);
+  }
+}
 
 interface Version {
   readonly value: string;
@@ -42,6 +58,8 @@ export class FakeSsm {
   readonly writes: string[] = [];
   /** Runs before each PutParameter is applied: another writer getting in first. */
   beforePut: ((name: string) => void) | undefined;
+  /** Pages shorter than MaxResults, as SSM's "best-effort" reads may be; off, pages are full. */
+  shortPages = true;
 
   constructor() {
     const throttled = (operation: string): void => {
@@ -51,17 +69,20 @@ export class FakeSsm {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
       }
     };
-    const latest = (name: string): Version => {
+    const versionsOf = (name: string): Version[] => {
       const versions = this.params.get(name);
-      const top = versions?.at(-1);
-      if (!top) throw new ParameterNotFound({ message: `parameter ${name} not found`, $metadata: {} });
-      return top;
+      if (!versions?.length) throw new ParameterNotFound({ message: `parameter ${name} not found`, $metadata: {} });
+      return versions;
     };
+    const latest = (name: string): Version => versionsOf(name).at(-1) as Version;
     const m = this.mock;
+    /** A SecureString read without decryption gives its ciphertext, never the value. */
+    const shown = (top: Version, decrypt: boolean | undefined): string =>
+      top.type === 'SecureString' && !decrypt ? Buffer.from(`kms:alias/aws/ssm:v${top.version}:${top.value.length}`).toString('base64') : top.value;
     m.on(GetParameterCommand).callsFake((input: GetParameterCommandInput) => {
       throttled('GetParameter');
       const top = latest(input.Name ?? '');
-      return { Parameter: { Name: input.Name, Value: top.value, Version: top.version, Type: top.type } };
+      return { Parameter: { Name: input.Name, Value: shown(top, input.WithDecryption), Version: top.version, Type: top.type } };
     });
     m.on(PutParameterCommand).callsFake((input: PutParameterCommandInput) => {
       throttled('PutParameter');
@@ -69,11 +90,9 @@ export class FakeSsm {
       this.beforePut?.(name);
       const versions = this.params.get(name) ?? [];
       if (versions.length > 0 && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
-      if (versions.length === 0 && !input.Type) {
-        throw Object.assign(new Error('A parameter type is required when you create a parameter.'), { name: 'ValidationException', $metadata: {} });
-      }
+      if (versions.length === 0 && !input.Type) throw validation('A parameter type is required when you create a parameter.');
       if ((input.Tier ?? 'Standard') === 'Standard' && [...(input.Value ?? '')].length > STANDARD_VALUE_MAX) {
-        throw Object.assign(new Error(`Standard tier parameters support a maximum parameter value of ${STANDARD_VALUE_MAX} characters.`), { name: 'ValidationException', $metadata: {} });
+        throw validation(`Standard tier parameters support a maximum parameter value of ${STANDARD_VALUE_MAX} characters.`);
       }
       const version = (versions.at(-1)?.version ?? 0) + 1;
       versions.push({ value: input.Value ?? '', version, type: input.Type ?? versions.at(-1)?.type ?? 'String' });
@@ -83,24 +102,32 @@ export class FakeSsm {
     });
     m.on(GetParametersByPathCommand).callsFake((input: GetParametersByPathCommandInput) => {
       throttled('GetParametersByPath');
-      const names = [...this.params.keys()].filter((n) => n.startsWith(`${input.Path}/`)).sort();
+      checkMaxResults(input.MaxResults, BY_PATH_MAX_RESULTS);
+      const under = `${(input.Path ?? '').replace(/\/$/, '')}/`;
+      const names = [...this.params.keys()].filter((n) => n.startsWith(under) && (input.Recursive || !n.slice(under.length).includes('/'))).sort();
       const start = Number(input.NextToken ?? 0);
-      const size = Math.min(input.MaxResults ?? 10, 3); // "best-effort": pages may be short
+      const size = this.pageSize(input.MaxResults ?? BY_PATH_MAX_RESULTS, 3);
       const page = names.slice(start, start + size);
       return {
-        Parameters: page.map((n) => ({ Name: n, Value: latest(n).value, Version: latest(n).version })),
+        Parameters: page.map((n) => ({ Name: n, Value: shown(latest(n), input.WithDecryption), Version: latest(n).version, Type: latest(n).type })),
         NextToken: start + size < names.length ? String(start + size) : undefined,
       };
     });
     m.on(GetParameterHistoryCommand).callsFake((input: GetParameterHistoryCommandInput) => {
-      const versions = this.params.get(input.Name ?? '') ?? [];
+      throttled('GetParameterHistory');
+      checkMaxResults(input.MaxResults, HISTORY_MAX_RESULTS);
+      const versions = versionsOf(input.Name ?? '');
       const start = Number(input.NextToken ?? 0);
-      const size = Math.min(input.MaxResults ?? 50, 4);
+      const size = this.pageSize(input.MaxResults ?? HISTORY_MAX_RESULTS, 4);
       return {
-        Parameters: versions.slice(start, start + size).map((v) => ({ Name: input.Name, Value: v.value, Version: v.version })),
+        Parameters: versions.slice(start, start + size).map((v) => ({ Name: input.Name, Value: shown(v, input.WithDecryption), Version: v.version, Type: v.type })),
         NextToken: start + size < versions.length ? String(start + size) : undefined,
       };
     });
+  }
+
+  private pageSize(maxResults: number, short: number): number {
+    return this.shortPages ? Math.min(maxResults, short) : maxResults;
   }
 
   set(name: string, value: string, type = 'String'): void {
