@@ -29,6 +29,7 @@ export {
   MemberHealthSchema,
   OperationSchema,
   PendingReportSchema,
+  RetiredIdSchema,
   STATE_SCHEMA_VERSION,
   ZoneAvoidedSchema,
   initialState,
@@ -37,6 +38,7 @@ export {
   type Operation,
   type OperationStep,
   type PendingReport,
+  type RetiredId,
   type ZoneAvoided,
 } from './state.js';
 export { strictObject } from './strict.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   MAX_COUNT,
   MAX_PENDING_REPORTS,
+  MAX_RETIRED_IDS,
   MAX_STORM_CHANGES,
   MAX_TIME_MS,
   MAX_TRACKED_SERVERS,
@@ -65,13 +66,25 @@ export const OperationSchema = z.discriminatedUnion('kind', [
 export const ZoneAvoidedSchema = strictObject({ zone: ZoneNameSchema, until: TimeMs, why: boundedText(TEXT_BYTES.zoneWhy) });
 export const PendingReportSchema = strictObject({ serverId: ServerIdSchema, reason: boundedText(TEXT_BYTES.reason), at: TimeMs });
 
+/** A server id that left the ensemble, until it may come back (lib/core/serverIds.ts): one that
+ * served, with the committed config's version (hex) when its removal was first seen (it comes back
+ * after a write commits past it), or a joiner rolled back before it synced, with the time (it never
+ * served: it comes back once its instance is gone and a late listing would have shown it). */
+export const RetiredIdSchema = z.union([
+  strictObject({ serverId: ServerIdSchema, configVersion: z.string().regex(/^[0-9a-f]{1,16}$/, 'must be a zxid in lowercase hex') }),
+  strictObject({ serverId: ServerIdSchema, since: TimeMs }),
+]);
+
 export const STATE_SCHEMA_VERSION = 2;
 
 const StateV2Schema = strictObject({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),
   cluster: ClusterNameSchema,
-  /** Ids are never reused: every id below this one has been handed out. 256 means exhausted. */
+  /** Every id below this one has been handed out at least once; ids from here up never served. */
   nextServerId: z.number().int().min(1).max(256),
+  /** Ids that left the ensemble and are not reusable by observation alone (serverIds.ts). Absent
+   * from states written before ids were reused. */
+  retiredIds: z.array(RetiredIdSchema).max(MAX_RETIRED_IDS).default([]),
   health: z.array(MemberHealthSchema).max(MAX_TRACKED_SERVERS).default([]),
   operation: OperationSchema.optional(),
   lastScaleOutAt: TimeMs.optional(),
@@ -136,6 +149,7 @@ export type OperationStep = z.output<typeof OperationStepSchema>;
 export type MemberHealth = z.output<typeof MemberHealthSchema>;
 export type PendingReport = z.output<typeof PendingReportSchema>;
 export type ZoneAvoided = z.output<typeof ZoneAvoidedSchema>;
+export type RetiredId = z.output<typeof RetiredIdSchema>;
 
 export function initialState(cluster: string, nextServerId = 1): ControllerState {
   return StateV2Schema.parse({ schemaVersion: STATE_SCHEMA_VERSION, cluster, nextServerId });

@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
-import type { ConfigMember, ConfigObservation, EnsembleConfig, Instance, MemberProbe, Observation, ServerId } from '../core/index.js';
+import { wantsLeaderSessions, type ConfigMember, type ConfigObservation, type EnsembleConfig, type Instance, type MemberProbe, type Observation, type ServerId, type SessionsObservation } from '../core/index.js';
 import { toControllerError } from '../errors.js';
 import type { EnsembleSession, Log, MetricsSource, StateStore } from '../ports/index.js';
 import type { ClusterPorts } from './tick.js';
@@ -8,7 +8,8 @@ import type { ClusterPorts } from './tick.js';
 // Observe: list the fleet, probe every instance (which also checks that the server answering at an
 // address is the one the fleet says lives there), then read the committed config through servers
 // whose probe answered, racing a few of them so that one hung server costs nothing; probe any
-// member the fleet did not list; read the load window and new operator requests.
+// member the fleet did not list; read the load window and new operator requests. Only when the
+// judgement would reuse a retired server id, read the leader's list of live sessions too.
 
 export interface Observed {
   readonly observation: Observation;
@@ -51,19 +52,22 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
   const probes = [...first.filter((p) => !more.some((m) => m.serverId === p.serverId)), ...more];
   const fresh = requests.filter((r) => r.at > x.state.requestsSeenUpTo);
   const seenUpTo = Math.max(x.state.requestsSeenUpTo, ...fresh.map((r) => r.at));
-  return {
-    observation: {
-      config,
-      probes,
-      instances,
-      load,
-      requests: {
-        reports: fresh.filter((r) => r.kind === 'report').map((r) => ({ serverId: r.serverId, reason: r.reason, at: r.at })),
-        replace: fresh.filter((r) => r.kind === 'replace').map((r) => r.serverId),
-        forget: fresh.filter((r) => r.kind === 'forget').map((r) => r.serverId),
-      },
+  const state = seenUpTo === x.state.requestsSeenUpTo ? x.state : { ...x.state, requestsSeenUpTo: seenUpTo };
+  const observation: Observation = {
+    config,
+    probes,
+    instances,
+    load,
+    requests: {
+      reports: fresh.flatMap((r) => (r.kind === 'report' ? [{ serverId: r.serverId, reason: r.reason, at: r.at }] : [])),
+      replace: fresh.flatMap((r) => (r.kind === 'replace' ? [r.serverId] : [])),
+      forget: fresh.flatMap((r) => (r.kind === 'forget' ? [r.serverId] : [])),
     },
-    state: seenUpTo === x.state.requestsSeenUpTo ? x.state : { ...x.state, requestsSeenUpTo: seenUpTo },
+  };
+  const sessions = wantsLeaderSessions(x.spec, state, observation, x.now) ? await leaderSessions(x, probes, hostOf) : undefined;
+  return {
+    observation: sessions ? { ...observation, sessions } : observation,
+    state,
     session: read.session,
     sessionServer: read.server,
   };
@@ -115,6 +119,21 @@ async function readConfig(x: ObserveInputs, probes: readonly MemberProbe[], host
     const reason = errors.map((e, i) => `server ${readers[i]?.serverId}: ${e.message}`).join('; ');
     x.log.warn('config unreadable', { reason });
     return { config: { readable: false, reason }, session: undefined, server: undefined };
+  }
+}
+
+/** The live global sessions as the leader lists them; unreadable (and said why) rather than thrown:
+ * the allocator then holds back only the ids that need them. */
+async function leaderSessions(x: ObserveInputs, probes: readonly MemberProbe[], hostOf: ReadonlyMap<ServerId, string>): Promise<SessionsObservation> {
+  const leader = probes.find(isLeader);
+  const host = leader && hostOf.get(leader.serverId);
+  if (!leader || !host) return { readable: false, reason: 'no leader answered its probe' };
+  try {
+    return { readable: true, leader: leader.serverId, sessionIds: await x.ports.probe.sessions({ serverId: leader.serverId, host }) };
+  } catch (err) {
+    const error = toControllerError(err);
+    x.log.warn("the leader's session list is unreadable", { error });
+    return { readable: false, reason: error.message };
   }
 }
 

@@ -6,8 +6,10 @@ import { MAX_SERVER_ID, MIN_SERVER_ID, votersOf, type ConfigMember, type Role, t
 // The files a ZooKeeper server boots from, rendered by one pure function for both the EC2 user
 // data and the local process fleet, so local mode runs what EC2 runs.
 
-/** The four-letter words the controller uses; everything else stays off. */
-export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'mntr', 'conf', 'isro'] as const;
+/** The four-letter words the controller uses; everything else stays off. `dump` is read from the
+ * leader only, when a server id is to be reused: its session tracker lists every live global session
+ * (zookeeper-facts.md, ours). */
+export const FOUR_LETTER_WORDS = ['ruok', 'srvr', 'mntr', 'conf', 'isro', 'dump'] as const;
 
 export type Membership =
   /** A brand-new ensemble: every member, this server among them. */
@@ -33,8 +35,6 @@ export interface BootstrapRequest {
   /** `super:<base64 sha1>`: who may reconfig. */
   readonly superDigest: string;
   readonly membership: Membership;
-  /** Ids that served this cluster before and were removed: never handed out again. */
-  readonly retiredServerIds?: readonly ServerId[];
 }
 
 export interface ServerFiles {
@@ -137,9 +137,6 @@ function membersToBoot(req: BootstrapRequest): ConfigMember[] {
   if (!/^super:[A-Za-z0-9+/]{27}=$/.test(req.superDigest)) {
     problems.push('superDigest: must be "super:" followed by a base64 SHA-1 (28 characters)');
   }
-  if (req.retiredServerIds?.includes(req.serverId)) {
-    problems.push(`serverId: ${req.serverId} served this cluster before; ids are never reused`);
-  }
   const listed = req.membership.kind === 'initial' ? req.membership.members : req.membership.committed;
   if (listed.length === 0) problems.push(`membership.${membersKey(req.membership)}: empty`);
   listed.forEach((m, i) => problems.push(...memberProblems(`membership.${membersKey(req.membership)}[${i}]`, m)));
@@ -158,7 +155,9 @@ function membersToBoot(req: BootstrapRequest): ConfigMember[] {
       members = [...listed];
       break;
     case 'join':
-      if (self) problems.push(`serverId: ${req.serverId} is already a member (ids are never reused)`);
+      // Whether an id that left may come back is the allocator's to judge (serverIds.ts): it needs the
+      // leader's sessions, which a renderer does not see. A member's id never may.
+      if (self) problems.push(`serverId: ${req.serverId} is already a member of the committed config`);
       members = [...listed, memberAt(req.settings, req.serverId, req.host, 'observer')];
       problems.push(...clashes(members));
       break;

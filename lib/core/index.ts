@@ -20,3 +20,4 @@ export * from './limits.js';
 export * from './text.js';
 export * from './nextState.js';
 export * from './placement.js';
+export * from './serverIds.js';

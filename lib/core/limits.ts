@@ -20,6 +20,10 @@ export const MAX_STORM_CHANGES = 10;
 export const MAX_PENDING_REPORTS = 5;
 /** Zones placement skips after a failed launch (spread needs three zones: skipping more leaves none to spread over). */
 export const MAX_ZONES_AVOIDED = 3;
+/** Retired server ids the state remembers (serverIds.ts): the one removal whose confirming write is
+ * not seen yet (one membership change at a time, and the next reconfig is such a write), and a joiner
+ * rolled back before it served. Without a record an id is judged as one that served. */
+export const MAX_RETIRED_IDS = 2;
 /** Operator requests waiting in the requests document. */
 export const MAX_REQUESTS = 16;
 

@@ -1,5 +1,5 @@
 import type { ControllerState } from '../config/state.js';
-import { DOCUMENT_MAX_BYTES, MAX_PENDING_REPORTS, MAX_STORM_CHANGES, MAX_TRACKED_SERVERS, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
+import { DOCUMENT_MAX_BYTES, MAX_PENDING_REPORTS, MAX_RETIRED_IDS, MAX_STORM_CHANGES, MAX_TRACKED_SERVERS, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
 import type { ServerId } from './model.js';
 import { clipText } from './text.js';
 
@@ -19,7 +19,20 @@ export function boundState(state: ControllerState, members: ReadonlySet<ServerId
     leader: { ...state.leader, changes: state.leader.changes.slice(-MAX_STORM_CHANGES) },
     reports: state.reports.slice(-MAX_PENDING_REPORTS).map((r) => ({ ...r, reason: clipText(r.reason, TEXT_BYTES.reason) })),
     replaceRequests: state.replaceRequests.slice(0, MAX_TRACKED_SERVERS),
+    retiredIds: boundRetired(state.retiredIds),
   };
+}
+
+/** At most MAX_RETIRED_IDS records. A never-served record goes first, the oldest first: without it
+ * the id is judged as one that served, which only asks more. Removals awaiting a write number one at
+ * a time (the next reconfig is such a write), so the cut never reaches them in practice. */
+function boundRetired(records: ControllerState['retiredIds']): ControllerState['retiredIds'] {
+  const kept = [...records];
+  while (kept.length > MAX_RETIRED_IDS) {
+    const neverServed = kept.findIndex((r) => 'since' in r);
+    kept.splice(neverServed >= 0 ? neverServed : 0, 1);
+  }
+  return kept;
 }
 
 /** Bytes the state takes as stored. */

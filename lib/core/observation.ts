@@ -37,12 +37,21 @@ export type ConfigObservation =
   | { readonly readable: true; readonly config: EnsembleConfig }
   | { readonly readable: false; readonly reason: string };
 
+/** Every live global session, as the leader's session tracker lists them (4lw `dump`). Read only
+ * when a server id is to be reused (serverIds.ts): a session's top byte names the server that
+ * created it, and a reused id must not meet a session of its predecessor. */
+export type SessionsObservation =
+  | { readonly readable: true; readonly leader: ServerId; readonly sessionIds: readonly bigint[] }
+  | { readonly readable: false; readonly reason: string };
+
 export interface Observation {
   readonly config: ConfigObservation;
   readonly probes: readonly MemberProbe[];
   readonly instances: readonly Instance[];
   readonly load?: LoadSample | undefined;
   readonly requests: Requests;
+  /** Absent when not read (a steady tick never reads them). */
+  readonly sessions?: SessionsObservation | undefined;
 }
 
 /** A server's instance that is not terminated (EC2 lists terminated ones for a while, beside a

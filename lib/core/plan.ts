@@ -8,11 +8,12 @@ import { describeChange } from './membershipChange.js';
 import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
 import { clipText } from './text.js';
 import { placementCandidates } from './placement.js';
-import { MAX_SERVER_ID, type ConfigMember, type EnsembleConfig, type Role, type ServerId } from './model.js';
+import type { ConfigMember, EnsembleConfig, Role, ServerId } from './model.js';
 import { liveInstance, type Instance, type Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
 import { reconfigSafety } from './quorumSafety.js';
 import { seededRng, seedOf } from './rng.js';
+import { allocateServerId, idInputs, retire } from './serverIds.js';
 import { STRATEGIES, type Candidate } from './strategies/index.js';
 import { membersBlockingReconfig } from './version.js';
 
@@ -29,6 +30,9 @@ export type WaitReason =
   | 'joiner-syncing'
   | 'quorum-not-synced'
   | 'server-ids-exhausted'
+  /** A retired id may be reusable once the leader's session list is read: the controller reads it
+   * and thinks again in the same tick (observe.ts); only a caller that cannot read it sees this. */
+  | 'leader-sessions-unread'
   | 'launch-backoff'
   | 'launch-failing';
 
@@ -73,7 +77,7 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
   if (state.operation) {
     const advanced = advance(ctx, state, state.operation);
     if (advanced) return advanced;
-    return next(ctx, withoutOperation(state)); // the operation completed: what comes next
+    return next(ctx, withoutOperation(ctx, state)); // the operation completed: what comes next
   }
   return next(ctx, state);
 }
@@ -82,7 +86,9 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
 function next(ctx: Context, state: ControllerState): Plan {
   const stray = ctx.observed.instances.find((i) => exists(i) && !memberOf(ctx.config, i.serverId));
   if (stray) {
-    return { step: { kind: 'terminate', serverId: stray.serverId, why: `server ${stray.serverId} (${stray.instanceId}) runs outside the config: stop it` }, state };
+    // Nothing says when it served: whatever was recorded of its id before, it is judged as one that did.
+    const retiredIds = state.retiredIds.filter((r) => r.serverId !== stray.serverId);
+    return { step: { kind: 'terminate', serverId: stray.serverId, why: `server ${stray.serverId} (${stray.instanceId}) runs outside the config: stop it` }, state: { ...state, retiredIds } };
   }
   // Every operation ends in a reconfig: none starts while a member runs a ZooKeeper that may not take one.
   const blocking = unsafeVersions(ctx, ctx.config.members.map((m) => m.serverId));
@@ -103,20 +109,22 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
   const held = launchHeld(ctx, state, r.why);
   if (held) return held;
-  const id = nextServerId(ctx, state);
-  if (id === undefined) return exhausted(state);
+  const allocated = serverIdFor(ctx, state, r.why);
+  if (typeof allocated !== 'number') return allocated;
+  const id = allocated;
   const { zone, cursor, note } = placeZone(ctx, state, r.role, r.serverId);
-  const operation: Operation = { kind: 'replace', id: `replace-${id}`, serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
+  const operation: Operation = { kind: 'replace', id: operationId('replace', id, ctx.now), serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
   return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone}${note} to swap in`);
 }
 
 function add(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
   const held = launchHeld(ctx, state, why);
   if (held) return held;
-  const id = nextServerId(ctx, state);
-  if (id === undefined) return exhausted(state);
+  const allocated = serverIdFor(ctx, state, why);
+  if (typeof allocated !== 'number') return allocated;
+  const id = allocated;
   const { zone, cursor, note } = placeZone(ctx, state, role);
-  const operation: Operation = { kind: 'add', id: `add-${id}`, serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
+  const operation: Operation = { kind: 'add', id: operationId('add', id, ctx.now), serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
   return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone}${note} as a ${role}-to-be`);
 }
 
@@ -127,7 +135,7 @@ function remove(ctx: Context, state: ControllerState, role: Role, why: string): 
 }
 
 function startRemove(ctx: Context, state: ControllerState, serverId: ServerId, why: string): Plan {
-  const operation: Operation = { kind: 'remove', id: `remove-${serverId}`, serverId, startedAt: ctx.now, step: 'reconfiguring', stepSince: ctx.now, why };
+  const operation: Operation = { kind: 'remove', id: operationId('remove', serverId, ctx.now), serverId, startedAt: ctx.now, step: 'reconfiguring', stepSince: ctx.now, why };
   const advanced = advance(ctx, { ...state, operation }, operation);
   return advanced ?? { step: { kind: 'none', why }, state };
 }
@@ -146,7 +154,7 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
     if (member) {
       if (stuck('reconfiguring')) {
         const why = `gave up removing server ${op.serverId}: no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s`;
-        return { step: { kind: 'wait', blockedBy: 'quorum-not-synced', why }, state: withoutOperation(state) };
+        return { step: { kind: 'wait', blockedBy: 'quorum-not-synced', why }, state: withoutOperation(ctx, state) };
       }
       return reconfigure(ctx, at('reconfiguring'), { kind: 'incremental', add: [], remove: [op.serverId], fromVersion: config.version }, op.why);
     }
@@ -220,7 +228,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
   const launchFailed = fault.failed !== undefined && op.kind !== 'remove';
   const removal: Operation = {
     kind: 'remove',
-    id: `remove-${op.serverId}`,
+    id: operationId('remove', op.serverId, ctx.now),
     serverId: op.serverId,
     startedAt: ctx.now,
     step: 'terminating',
@@ -234,9 +242,13 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
   const launchFailures = launchFailed
     ? { count: Math.min(MAX_COUNT, (before?.count ?? 0) + 1), faulty: Math.min(MAX_COUNT, (before?.faulty ?? 0) + (joinFailed ? 1 : 0)), lastAt: ctx.now, template }
     : state.launchFailures;
-  const rolledBack = { ...state, operation: removal, zonesAvoided: avoided, ...(launchFailures ? { launchFailures } : {}) };
+  // A joiner never seen synced served no client (a server serves only once synced): its id comes
+  // back as soon as its instance is gone. One seen synced may have, whether or not it was added.
+  const neverServed = op.kind !== 'remove' && op.step !== 'reconfiguring' && !memberOf(ctx.config, op.serverId);
+  const retiredIds = neverServed ? retire(state.retiredIds, op.serverId, ctx.now, undefined) : state.retiredIds;
+  const rolledBack = { ...state, operation: removal, zonesAvoided: avoided, retiredIds, ...(launchFailures ? { launchFailures } : {}) };
   const advanced = advance(ctx, rolledBack, removal);
-  return advanced ?? next(ctx, withoutOperation(rolledBack)); // nothing left to stop
+  return advanced ?? next(ctx, withoutOperation(ctx, rolledBack)); // nothing left to stop
 }
 
 /**
@@ -263,37 +275,45 @@ function started(ctx: Context, state: ControllerState, op: Extract<Operation, { 
   return {
     ...state,
     operation: op,
-    nextServerId: op.serverId + 1,
+    nextServerId: Math.max(state.nextServerId, op.serverId + 1),
+    retiredIds: state.retiredIds.filter((r) => r.serverId !== op.serverId),
     roundRobinCursor: cursor,
     ...(op.kind === 'add' ? { lastScaleOutAt: ctx.now } : {}),
   };
 }
 
-/** The state once the operation is over: the members it took out are forgotten, ids stay spent; a
+/** The state once the operation is over: the members it took out are forgotten and their ids
+ * retired (served: they come back only after a write passes the config that no longer has them); a
  * server that joined clears the record of failed launches before it (not a fallback it met itself). */
-function withoutOperation(state: ControllerState): ControllerState {
+function withoutOperation(ctx: Pick<Context, 'config' | 'now'>, state: ControllerState): ControllerState {
   const { operation, ...kept } = state;
   if (!operation) return state;
   const { launchFailures: _cleared, ...rest } = kept;
   const cleared = operation.kind !== 'remove' && (state.launchFailures?.lastAt ?? 0) < operation.startedAt;
   const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
+  const left = gone !== undefined && !memberOf(ctx.config, gone);
   return {
     ...(cleared ? rest : kept),
     health: state.health.filter((h) => h.serverId !== gone),
+    retiredIds: left ? retire(state.retiredIds, gone, ctx.now, ctx.config) : state.retiredIds,
     ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
   };
 }
 
-/** Ids are never reused: above every id handed out, in the config, or on an instance (even one
- * whose operation's state was lost). */
-function nextServerId(ctx: Context, state: ControllerState): ServerId | undefined {
-  const ids = [...ctx.config.members, ...ctx.observed.instances].map((x) => x.serverId + 1);
-  const id = Math.max(state.nextServerId, ...ids);
-  return id <= MAX_SERVER_ID ? id : undefined;
+/** The id a new server gets (serverIds.ts), or the wait that says what holds every id back. */
+function serverIdFor(ctx: Context, state: ControllerState, why: string): ServerId | Plan {
+  const allocation = allocateServerId(idInputs(ctx.observed, ctx.config, state, ctx.now));
+  if (allocation.kind === 'chosen') return allocation.serverId;
+  if (allocation.sessionsWanted && ctx.observed.sessions === undefined) {
+    return { step: { kind: 'wait', blockedBy: 'leader-sessions-unread', why: `${why}: a retired server id may be reused once the leader's session list is read` }, state };
+  }
+  return { step: { kind: 'wait', blockedBy: 'server-ids-exhausted', why: `${why}: but ${allocation.why}` }, state };
 }
 
-function exhausted(state: ControllerState): Plan {
-  return { step: { kind: 'wait', blockedBy: 'server-ids-exhausted', why: `every server id up to ${MAX_SERVER_ID} has been used; ids are never reused (ZooKeeper session ids are id << 56)` }, state };
+/** Stable for the operation, and never an earlier operation's: EC2 keeps a ClientToken for at least
+ * 24 h after its instance is terminated, and a reused id must not find its predecessor's launch. */
+function operationId(kind: Operation['kind'], serverId: ServerId, now: number): string {
+  return `${kind}-${serverId}-${now.toString(36)}`;
 }
 
 /** A zone where a new server did not start or sync is skipped for this long (outages outlast the

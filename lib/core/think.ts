@@ -6,6 +6,7 @@ import type { ServerId } from './model.js';
 import { boundState, fitState } from './nextState.js';
 import type { Observation } from './observation.js';
 import { plan, type Step } from './plan.js';
+import { allocateServerId, idInputs, retiredStillNeeded } from './serverIds.js';
 
 // The whole judgement of one tick, as one pure function of (spec, state, observation, now): the
 // controller, the CLI's dry run and the simulator all call this, never a copy of it. It is also the
@@ -42,10 +43,26 @@ export function think(spec: ClusterSpec, state: ControllerState, observed: Obser
     leader: detection.leader,
     reports: detection.pendingReports.filter((r) => kept(r.serverId)),
     replaceRequests: pendingReplaceRequests(state, observed, planned.state).filter(kept),
+    // Without a readable config nothing proves a retired id's record is no longer needed.
+    retiredIds: observed.config.readable ? retiredStillNeeded(planned.state.retiredIds, idInputs(observed, observed.config.config, planned.state, now)) : planned.state.retiredIds,
   };
   if (decision.scaleInHold) next.scaleInHold = decision.scaleInHold;
   else delete next.scaleInHold;
   return { detection, decision, step: planned.step, state: fitState(boundState(next, members)) };
+}
+
+/** Whether this tick's judgement needs the leader's session list: a retired server id may be
+ * reused once it is read. Never on a steady tick (only a launch allocates an id). */
+export function wantsLeaderSessions(spec: ClusterSpec, state: ControllerState, observed: Observation, now: number): boolean {
+  if (observed.sessions !== undefined || !observed.config.readable) return false;
+  const { step, state: next } = think(spec, state, observed, now);
+  if (step.kind === 'wait') return step.blockedBy === 'leader-sessions-unread';
+  // A new server got an id that needed no sessions: would a lower one have done, with them?
+  const launching = step.kind === 'launch' && next.operation?.startedAt === now && next.operation.serverId === step.serverId;
+  if (!launching) return false;
+  const { operation: _replaced, ...before } = state;
+  const allocation = allocateServerId(idInputs(observed, observed.config.config, before, now));
+  return allocation.sessionsWanted;
 }
 
 /** Replace requests wait in the state until a replacement of that member starts (or it is gone). */

@@ -98,6 +98,9 @@ export interface Fleet {
 
 export interface Probe {
   probe(targets: readonly { serverId: ServerId; host: string }[]): Promise<MemberProbe[]>;
+  /** Every live global session id, as the leader lists them (4lw `dump`); asked only when a server
+   * id is to be reused. InvalidInputError naming the line when the answer is not a leader's list. */
+  sessions(leader: { serverId: ServerId; host: string }): Promise<bigint[]>;
 }
 
 export type ReconfigOutcome =

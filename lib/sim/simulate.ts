@@ -54,6 +54,11 @@ export interface SimulationReport {
   readonly flaps: number;
   readonly quorumAvailability: number;
   readonly failuresInjected: number;
+  /** Members of the config whose server is down when the run ends (every failure healed: 0). */
+  readonly unhealedAtEnd: number;
+  /** Server ids: how many different ones were launched, the highest, and how often a reused id met
+   * a live session of its predecessor or a second live server under one id was launched (never). */
+  readonly serverIds: { readonly distinct: number; readonly highest: number; readonly sessionCollisions: number; readonly secondServers: number };
   /** Minutes the core was asked about; the rest were skipped as steady. */
   readonly ticksStepped: number;
   readonly samples: readonly Sample[];
@@ -109,9 +114,9 @@ export function simulate(scenario: Scenario): SimulationReport {
     totals.stepped++;
     state = thought.state;
     const version = fleet.config.version;
-    const known = fleet.servers.size;
+    const known = fleet.launched;
     fleet.apply(thought.step);
-    if (fleet.servers.size > known) actions.launches++;
+    if (fleet.launched > known) actions.launches++;
     if (fleet.config.version !== version) actions.reconfigs++;
     if (thought.step.kind === 'terminate') actions.terminations++;
     steady = thought.step.kind === 'none' && isDeepStrictEqual(before, state) && fleetAtRest(fleet);
@@ -140,12 +145,17 @@ export function simulate(scenario: Scenario): SimulationReport {
     flaps: observerChanges.filter((c, i) => i > 0 && observerChanges[i - 1]?.direction !== c.direction && c.minute - (observerChanges[i - 1]?.minute ?? 0) <= window).length,
     quorumAvailability: trace.length ? totals.quorumMinutes / trace.length : 1,
     failuresInjected: totals.failuresInjected,
+    unhealedAtEnd: fleet.config.members.filter((m) => {
+      const s = fleet.servers.get(m.serverId);
+      return !s || !fleet.synced(s);
+    }).length,
+    serverIds: { distinct: new Set(fleet.launches).size, highest: Math.max(0, ...fleet.launches), sessionCollisions: fleet.sessionCollisions, secondServers: fleet.secondServers },
     ticksStepped: totals.stepped,
     samples,
   };
 }
 
-/** Every server's failure minute, drawn once per server (geometric, seeded): the same in both modes. */
+/** Every server's failure minute, drawn once per launch (geometric, seeded): the same in both modes. */
 interface FailureSchedule {
   at(serverId: ServerId, launchedAt: number): number;
   /** The first failure minute in [from, to) among the running servers. */
@@ -155,12 +165,14 @@ interface FailureSchedule {
 function failureSchedule(scenario: Scenario): FailureSchedule {
   const p = scenario.failureRate ?? 0;
   const rng = seededRng(scenario.seed ?? 1);
-  const drawn = new Map<ServerId, number>();
+  // Per server and launch: an id comes back, its new server fails on its own schedule.
+  const drawn = new Map<string, number>();
   const at = (serverId: ServerId, launchedAt: number): number => {
-    let minute = drawn.get(serverId);
+    const key = `${serverId}@${launchedAt}`;
+    let minute = drawn.get(key);
     if (minute === undefined) {
       minute = p > 0 ? Math.max(0, launchedAt) + 1 + Math.floor(Math.log(1 - rng()) / Math.log(1 - p)) : Number.POSITIVE_INFINITY;
-      drawn.set(serverId, minute);
+      drawn.set(key, minute);
     }
     return minute;
   };

@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import { ProbeFailedError, probeFailureOf, type ProbeFailure } from './errors.js';
 
-export type FourLetterWord = 'ruok' | 'srvr' | 'mntr' | 'conf' | 'isro' | 'stat';
+export type FourLetterWord = 'ruok' | 'srvr' | 'mntr' | 'conf' | 'isro' | 'stat' | 'dump';
 
 /** Answers larger than this are not a ZooKeeper's (mntr is ~30 KB with hundreds of keys). */
 const MAX_ANSWER_BYTES = 1024 * 1024;

@@ -1,12 +1,19 @@
 import { InvalidInputError } from '../errors.js';
 import type { Ensemble, EnsembleSession, Probe, SuperPassword } from '../ports/index.js';
+import { parseLeaderSessions } from './dump.js';
 import { ZooKeeperEnsembleAdmin } from './ensembleAdmin.js';
+import { sendFourLetterWord } from './fourLetterWord.js';
 import { probeMembers, type ProbeOptions } from './probe.js';
 
 // The Probe and Ensemble ports on real ZooKeeper, the same for AWS and local mode.
 
 export function zooKeeperProbe(options: ProbeOptions): Probe {
-  return { probe: (targets) => probeMembers(targets, options) };
+  return {
+    probe: (targets) => probeMembers(targets, options),
+    // Over the client port whatever `via` says: the AdminServer may be off, `dump` is whitelisted.
+    sessions: async (leader) =>
+      parseLeaderSessions(await sendFourLetterWord(leader.host, options.clientPort, 'dump', options.timeoutMs), `dump from server ${leader.serverId} at ${leader.host}`),
+  };
 }
 
 /** Admin sessions to one server each: the library re-sends credentials to whichever server of a

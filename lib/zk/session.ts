@@ -98,6 +98,11 @@ export class ZooKeeperSession {
     this.client.addAuthInfo('digest', Buffer.from(`super:${superPassword}`, 'utf8'));
   }
 
+  /** ZooKeeper's id for this session: its top byte is the id of the server that created it. */
+  get sessionId(): bigint {
+    return this.client.getSessionId().readBigUInt64BE(0);
+  }
+
   /** `host:port` this session is connected to now. */
   get server(): string {
     const socket = this.internals().socket;

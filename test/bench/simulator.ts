@@ -15,8 +15,10 @@ export interface SimulatorFigures {
   readonly outage: { readonly spread: number; readonly pack: number };
   /** 100 clusters x a year of one-minute ticks (fixed sizes, random failures healed). */
   readonly yearOf100Clusters: { readonly seconds: number; readonly failures: number; readonly quorumAvailability: number; readonly ticksStepped: number };
-  /** One cluster-year of the diurnal trace with load-based observers: ids are never reused, and run out. */
+  /** One cluster-year of the diurnal trace with load-based observers (ids reused: report.serverIds). */
   readonly diurnalYear: Omit<SimulationReport, 'samples'>;
+  /** 30 days of a flat load with failing servers whose replacements never boot for the first 14. */
+  readonly neverBootingJoiner: Omit<SimulationReport, 'samples'>;
 }
 
 export function measureSimulator(svgPath: string | undefined, { clusters = 100, years = 1 } = {}): SimulatorFigures {
@@ -40,11 +42,15 @@ export function measureSimulator(svgPath: string | undefined, { clusters = 100, 
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const { samples: _y, ...diurnalYear } = simulate({ spec, trace: year, serverCapacity: 1300, failureRate: 0.00002, seed: 1, keepSamples: false });
+  const flatMonth = Array.from({ length: 30 * 1440 }, () => 1000);
+  const boots = (_id: number, tick: number): 'boots' | 'never' => (tick < 14 * 1440 ? 'never' : 'boots');
+  const { samples: _j, ...neverBootingJoiner } = simulate({ spec: ClusterSpecSchema.parse({ cluster: 'joiner', zones }), trace: flatMonth, serverCapacity: 5000, failureRate: 0.00005, seed: 5, keepSamples: false, model: { launchTicks: 1, syncTicks: 1, boots } });
   const { samples: _d, ...summary } = day;
   return {
     day: summary,
     outage: { spread: outage('spread'), pack: outage('pack') },
     yearOf100Clusters: { seconds, failures: totals.failures, quorumAvailability: Math.round(totals.quorum * 1e4) / 1e4, ticksStepped: totals.stepped },
     diurnalYear,
+    neverBootingJoiner,
   };
 }

@@ -157,6 +157,7 @@ const PLANTED: readonly Planted[] = [
       ports: (ports, world) => ({
         ...ports,
         probe: {
+          ...ports.probe,
           probe: async (targets) =>
             (await ports.probe.probe(targets)).map((p) =>
               world.config.members.some((m) => m.serverId === p.serverId) ? p : { ...p, result: { status: 'not-serving', detail: 'planted: never serves' } },

@@ -8,6 +8,7 @@ import {
   MAX_COUNT,
   MAX_PENDING_REPORTS,
   MAX_REQUESTS,
+  MAX_RETIRED_IDS,
   MAX_STORM_CHANGES,
   MAX_TIME_MS,
   MAX_TRACKED_SERVERS,
@@ -41,6 +42,7 @@ const fullestState = fc.record({
   schemaVersion: fc.constant(2),
   cluster: name(63),
   nextServerId: fc.constant(256),
+  retiredIds: fc.array(fc.record({ serverId: id3, configVersion: fc.constant('f'.repeat(16)) }), { minLength: MAX_RETIRED_IDS, maxLength: MAX_RETIRED_IDS }),
   health: fc.array(
     fc.oneof(
       fc.record({ serverId: id3, misses: fc.constant(MAX_COUNT), missingSince: time, slowTicks: fc.constant(0) }),

@@ -30,7 +30,14 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
       },
       bootLog: async (serverId) => (model.servers.has(serverId) ? `model server ${serverId}: booted at tick ${model.servers.get(serverId)?.launchedAtTick}` : undefined),
     },
-    probe: { probe: async (targets) => model.observe().probes.filter((p: MemberProbe) => targets.some((t) => t.serverId === p.serverId)) },
+    probe: {
+      probe: async (targets) => model.observe().probes.filter((p: MemberProbe) => targets.some((t) => t.serverId === p.serverId)),
+      sessions: async () => {
+        const sessions = model.observe().sessions;
+        if (!sessions?.readable) throw new Error(`model: no leader lists sessions (${sessions?.reason ?? 'unread'})`);
+        return [...sessions.sessionIds];
+      },
+    },
     ensemble: { open: async () => session },
   };
 }

@@ -10,6 +10,7 @@ import {
   healthFrom,
   monitorJsonToMntr,
   NewConfigNoQuorumError,
+  parseLeaderSessions,
   NotAuthorisedError,
   parseMntr,
   parseSrvr,
@@ -201,5 +202,39 @@ describe('/zookeeper/config', () => {
     expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181', 'znode'))).toEqual([
       'version: missing (no "version=" line)',
     ]);
+  });
+});
+
+describe('the leader\'s dump', () => {
+  // As 3.8.0's leader answered on this machine (zookeeper-facts.md, ours): two sessions, one bucket.
+  const leader = [
+    'SessionTracker dump:',
+    'Session Sets (1)/(2):',
+    '2 expire at Tue Dec 01 18:28:02 UTC 2026:',
+    '\t0x1000095c1270000',
+    '\t0x3000095c1560000',
+    'ephemeral nodes dump:',
+    'Sessions with Ephemerals (1):',
+    '0x1000095c1270000:',
+    '\t/eph',
+    'Connections dump:',
+    '',
+  ].join('\n');
+
+  it('lists every live global session, its creator in the top byte', () => {
+    expect(parseLeaderSessions(leader, 'dump from server 3')).toEqual([0x1000095c1270000n, 0x3000095c1560000n]);
+    expect(parseLeaderSessions('SessionTracker dump:\nSession Sets (0)/(0):\nephemeral nodes dump:\n', 'dump')).toEqual([]);
+  });
+
+  it.each([
+    ["a follower's copy", leader.replace('Session Sets (1)/(2):', 'Global Sessions(2):'), "line 2: a learner's list (got \"Global Sessions(2):\"): only the leader's is complete"],
+    ['fewer sessions listed than counted', leader.replace('(1)/(2)', '(1)/(3)'), 'Session Sets: 2 sessions listed, 3 counted (a dump taken while sessions moved)'],
+    ['a bucket cut short', leader.replace('2 expire', '3 expire'), 'line 6: expected a tab and a session id 0x<hex> (got "ephemeral nodes dump:")'],
+    ['a session id that is not hex', leader.replace('0x3000095c1560000\n', '0xZZ\n'), 'line 5: expected a tab and a session id 0x<hex> (got "\\t0xZZ")'],
+    ['local sessions on', leader.replace('Session Sets', 'Local Session Sets'), 'line 2: expected "Session Sets (<buckets>)/(<sessions>):" (got "Local Session Sets (1)/(2):"; local sessions must stay off)'],
+    ['a server that does not serve', 'This ZooKeeper instance is not currently serving requests\n', 'dump: the server is not serving'],
+    ['no end', 'SessionTracker dump:\nSession Sets (0)/(0):\n', 'line 3: expected "<n> expire at <date>:" or "ephemeral nodes dump:" (got "")'],
+  ])('refuses %s, naming the line', (_, text, issue) => {
+    expect(() => parseLeaderSessions(text, 'dump from server 3')).toThrow(new InvalidInputError('dump from server 3', [issue]));
   });
 });

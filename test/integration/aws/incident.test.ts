@@ -178,6 +178,7 @@ describe('the controller on SSM, in an incident', () => {
       const moving = (ports: ClusterPorts): ClusterPorts => ({
         ...ports,
         probe: {
+          ...ports.probe,
           probe: async (targets) =>
             (await ports.probe.probe(targets)).map((p): MemberProbe =>
               p.result.status === 'serving' ? { ...p, result: { status: 'serving', health: { ...p.result.health, connections: wobble(), outstandingRequests: wobble() % 7, latencyMs: { min: 0, avg: wobble() / 100, max: 9 } } } } : p,

@@ -196,7 +196,11 @@ export class ModelWorld {
       terminate: (serverId) => gate('fleet.terminate', async () => this.hop(() => this.act(invocation, 'terminate', `terminate ${serverId}`, () => this.terminate(serverId)))),
       bootLog: (serverId) => gate('fleet.bootLog', async () => this.hop(() => this.bootLog(serverId))),
     };
-    const probe: Probe = { probe: (targets) => gate('probe', async () => this.hop(() => targets.map((t) => this.probe(t.serverId, t.host)))) };
+    const probe: Probe = {
+      probe: (targets) => gate('probe', async () => this.hop(() => targets.map((t) => this.probe(t.serverId, t.host)))),
+      // No client opens a session in this world: the leader's list is empty.
+      sessions: () => gate('probe.sessions', async () => this.hop(() => [])),
+    };
     const ensemble: Ensemble = { open: (connect) => gate('ensemble.open', async () => this.hop(() => this.session(invocation, connect, gate))) };
     return { fleet, probe, ensemble };
   }

@@ -153,7 +153,7 @@ describe('joiners that never join', () => {
     expect(think(fixed, stateFor(fixed, failedVoter2, failures(3, T0)), failedVoter2, T0 + 1000).step).toMatchObject({ kind: 'launch' });
   });
 
-  it('spends a bounded number of ids on joiners that never boot: 63 hours of one-minute ticks with a failed voter', () => {
+  it('keeps retrying joiners that never boot with the same few ids: 63 hours of one-minute ticks with a failed voter', () => {
     const model = new ModelEnsemble(spec, [1, 2, 3]);
     const victim = model.servers.get(2);
     if (victim) victim.state = 'stopped';
@@ -166,10 +166,13 @@ describe('joiners that never join', () => {
       const joiner = thought.step.kind === 'launch' ? model.servers.get(thought.step.serverId) : undefined;
       if (joiner) joiner.crashed = true; // its instance runs; its ZooKeeper never answers
     }
-    const ids = new Set(model.launches);
-    // 3 failures (each after the 10-min operation timeout and the back-off), then one try per 6 h.
-    expect(ids.size).toBeLessThanOrEqual(LAUNCH_BACKOFF.stopAfter + Math.ceil((63 * 3_600_000) / LAUNCH_BACKOFF.stoppedMs));
-    expect(ids.size).toBeGreaterThan(LAUNCH_BACKOFF.stopAfter); // it never gives up for good
+    // 3 failures (each after the 10-min operation timeout and the back-off), then one try per 6 h;
+    // a joiner that never served gives its id back once its instance is gone (the model, as EC2,
+    // lists a terminated instance for an hour), so a few ids take turns.
+    const tries = model.launched;
+    expect(tries).toBeLessThanOrEqual(LAUNCH_BACKOFF.stopAfter + Math.ceil((63 * 3_600_000) / LAUNCH_BACKOFF.stoppedMs));
+    expect(tries).toBeGreaterThan(LAUNCH_BACKOFF.stopAfter); // it never gives up for good
+    expect(new Set(model.launches).size).toBeLessThanOrEqual(4);
     expect([...model.servers.values()].filter((s) => s.state === 'running' && s.serverId > 3).length).toBeLessThanOrEqual(1); // the one joiner in flight, or none
   });
 });

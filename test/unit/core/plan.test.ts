@@ -25,7 +25,7 @@ describe('plan: the next safe step', () => {
     const observed = observe(spec, { down: [2] });
     const state = stateFor(spec, observed, { health: [failedHealth(2)] });
     const thought = think(spec, state, observed, T0);
-    expect(thought.step).toMatchObject({ kind: 'launch', serverId: 4, role: 'voter', operationId: 'replace-4' });
+    expect(thought.step).toMatchObject({ kind: 'launch', serverId: 4, role: 'voter', operationId: `replace-4-${T0.toString(36)}` });
     expect(thought.step.why).toMatch(/^replace voter 2: missed 6 probes in a row over 60 s \(failed at 3 and 15 s\); last: no answer \(refused\): launch server 4 in /);
     expect(thought.state.operation).toMatchObject({ kind: 'replace', serverId: 4, replaces: 2, step: 'launching' });
     expect(thought.state.nextServerId).toBe(5);
@@ -78,8 +78,9 @@ describe('plan: the next safe step', () => {
     const late = think(bigger, stateFor(bigger, observed, { operation: op, nextServerId: 5 }), observed, T0 + 601_000);
     expect(late.state.zonesAvoided).toEqual([{ zone: 'a', until: T0 + 601_000 + 30 * 60_000, why: 'server 4: it did not start in time' }]);
     expect(late.step).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
+    // Server 4 never served (it never started): its id comes back once a late listing would have shown it.
     const retry = think(bigger, late.state, observed, T0 + 601_000 + 61_000);
-    expect(retry.step).toMatchObject({ kind: 'launch', serverId: 5 });
+    expect(retry.step).toMatchObject({ kind: 'launch', serverId: 5, operationId: `add-5-${(T0 + 662_000).toString(36)}` });
     expect(retry.step.kind === 'launch' && retry.step.zone).not.toBe('a');
     expect(retry.step.why).toMatch(/launch server 5 in [bc] \(zone a skipped for another 29 min: server 4: it did not start in time\) as a voter-to-be$/);
 
@@ -128,13 +129,32 @@ describe('plan: the next safe step', () => {
     expect(think(spec, stateFor(spec, observed), observed, T0).step).toEqual({ kind: 'terminate', serverId: 9, why: 'server 9 (i-9) runs outside the config: stop it' });
   });
 
-  it('never reuses an id: the next id is above every id handed out or in the config', () => {
+  it('reuses the lowest retired id only once the leader lists no session of it, and says what holds each id back', () => {
     const five = testSpec({ voters: { desired: 5 } });
-    const observed = observe(five, { voters: [1, 2, 7] });
-    const state: ControllerState = { ...stateFor(five, observed), nextServerId: 4 };
+    const observed = observe(five, { voters: [1, 2, 7], leader: 1 });
+    const state: ControllerState = { ...stateFor(five, observed), nextServerId: 8 };
+    // Without the leader's sessions, 3..6 (used before) are passed over: a never-used id, 8.
     expect(think(five, state, observed, T0).step).toMatchObject({ kind: 'launch', serverId: 8 });
-    const exhausted = think(five, { ...state, nextServerId: 256 }, observed, T0);
+    const session = (id: number): bigint => (BigInt(id) << 56n) | (0x2d0n << 16n);
+    const sessions = { readable: true as const, leader: 1, sessionIds: [session(3), session(4)] };
+    expect(think(five, state, { ...observed, sessions }, T0).step).toMatchObject({ kind: 'launch', serverId: 5 });
+    const full = { ...state, nextServerId: 255 };
+    const busy = { readable: true as const, leader: 1, sessionIds: Array.from({ length: 254 }, (_, i) => session(i + 1)) };
+    const exhausted = think(five, full, { ...observed, sessions: busy }, T0);
     expect(exhausted.step).toMatchObject({ kind: 'wait', blockedBy: 'server-ids-exhausted' });
+    expect(exhausted.step.why).toMatch(/but no server id of 1\.\.254 may be handed out: 1, 2, 7 in the config; 3-6, 8-254 have live sessions of their predecessors \(e\.g\. 0x300000002d00000\)$/);
+    const unread = think(five, full, observed, T0);
+    expect(unread.step).toMatchObject({ kind: 'wait', blockedBy: 'leader-sessions-unread' });
+  });
+
+  it('gives a joiner rolled back before it synced its id back once its instance is gone, without sessions', () => {
+    const four = testSpec({ voters: { desired: 3 }, observers: { desired: 1 } });
+    const observed = observe(four);
+    const state: ControllerState = { ...stateFor(four, observed), nextServerId: 5, retiredIds: [{ serverId: 4, since: T0 - 600_000 }] };
+    expect(think(four, state, observed, T0).step).toMatchObject({ kind: 'launch', serverId: 4 });
+    const stillThere = { ...observed, instances: [...observed.instances, instance(4, 'terminated'), instance(4, 'stopped')] };
+    expect(think(four, { ...state, operation: { kind: 'remove', id: 'remove-4-x', serverId: 4, startedAt: T0, step: 'terminating', stepSince: T0, why: 'rolled back', joinFailed: true } }, stillThere, T0).step).toMatchObject({ kind: 'terminate', serverId: 4 });
+    expect(think(four, { ...state, retiredIds: [{ serverId: 4, since: T0 - 599_999 }] }, observed, T0).step).toMatchObject({ kind: 'launch', serverId: 5 });
   });
 
   it.each([
