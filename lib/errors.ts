@@ -63,6 +63,16 @@ export class ServerStartError extends ControllerError {
   }
 }
 
+/** A creation did not reach a serving quorum in the time given; running create again finishes it. */
+export class NotCreatedError extends ControllerError {
+  readonly kind = 'transient';
+
+  constructor(cluster: string, waitedMs: number, why: string) {
+    super(`cluster ${cluster} not created within ${Math.round(waitedMs / 1000)} s: ${why}; run create again to finish it`, { cluster, waitedMs, why });
+    this.name = 'NotCreatedError';
+  }
+}
+
 /** Turns anything thrown into a ControllerError, keeping the original as the cause. */
 export function toControllerError(err: unknown): ControllerError {
   if (err instanceof ControllerError) return err;

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jsonLog } from '../adapters/local/index.js';
-import { ClusterSpecSchema, CommonOptionsSchema, EnvSchema, OperatorActionSchema, parseJsonText, parseOrThrow } from '../config/index.js';
-import { runOperatorAction, summarizeStep, tickCluster, type StatusView } from '../controller/index.js';
-import { ControllerError, InvalidInputError, NotFoundError } from '../errors.js';
+import { ClusterSpecSchema, CommonOptionsSchema, EnvSchema, OperatorActionSchema, parseJsonText, parseOrThrow, StartOptionsSchema } from '../config/index.js';
+import { MemoryMetrics, placeLocalCluster } from '../adapters/local/index.js';
+import { adoptEnsemble, runOperatorAction, summarizeStep, tickCluster, type StatusView } from '../controller/index.js';
+import { ControllerError, InvalidInputError, NotCreatedError, NotFoundError } from '../errors.js';
 import { awsClients, buildAwsDeps, buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
+import { AWS_CREATE_TIMEOUT_MS, createAndWait, LOCAL_CREATE_TIMEOUT_MS } from './create.js';
 import { runLoad } from './load.js';
 import { runSimulate } from './simulate.js';
 import { renderStatus, terminalText } from './status.js';
@@ -21,6 +23,10 @@ export interface Io {
 
 export const USAGE = `usage: zk-autoscaler <command> [--home DIR] [--cluster NAME] [--target local|aws] [--json]
   start                      local mode: create or resume the cluster, run the controller (npm start)
+  create [--address-prefix 127.a.b]
+                             start the cluster's spec as a new ensemble (its voters, one per zone); run
+                             again, finishes one interrupted; refuses a cluster that has servers or state
+  adopt --server HOST:PORT   take over a running ensemble (aws): tag its instances, write the state
   status                     members, roles, health, zxid lag, load, operation, last decision
   plan                       what the next tick would do and why (changes nothing)
   tick                       run one tick now
@@ -36,6 +42,7 @@ export const USAGE = `usage: zk-autoscaler <command> [--home DIR] [--cluster NAM
 
 export const CONTROLLER_LOG = (home: string): string => join(home, 'controller.log');
 
+
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -46,13 +53,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     if (command === 'load') return await runLoad(rest, io);
     if (command === 'simulate') return await runSimulate(rest, io);
     const sub = command === 'spec' ? rest.shift() : undefined;
-    const { options, positionals } = parseCommandLine(rest, ['home', 'cluster', 'target', 'voters', 'observers', 'reason'], ['json']);
+    const { options, positionals } = parseCommandLine(rest, ['home', 'cluster', 'target', 'voters', 'observers', 'reason', 'address-prefix', 'server'], ['json']);
     const common = parseOrThrow(CommonOptionsSchema, { home: options.home, cluster: options.cluster, target: options.target, json: options.json }, `${command} options`);
     const log = jsonLog(() => undefined);
-    const deps =
-      common.target === 'aws'
-        ? buildAwsDeps(parseOrThrow(EnvSchema, { ...process.env, AWS_LAMBDA_FUNCTION_NAME: `cli:${process.pid}` }, 'environment'), awsClients(), log)
-        : buildLocalDeps({ home: resolve(common.home), log, holder: `cli:${process.pid}` });
+    const local = common.target === 'local' ? buildLocalDeps({ home: resolve(common.home), log, holder: `cli:${process.pid}` }) : undefined;
+    // EMF metrics are log lines Lambda turns into metrics: from a terminal they would only be noise.
+    const deps = local ?? { ...buildAwsDeps(parseOrThrow(EnvSchema, { ...process.env, AWS_LAMBDA_FUNCTION_NAME: `cli:${process.pid}` }, 'environment'), awsClients(), log), metrics: new MemoryMetrics(log) };
     const { home: _home, json: _json, target: _target, ...given } = options;
     const [first, ...extra] = positionals;
     const takes = (names: string[], positional?: string): Record<string, unknown> => {
@@ -69,6 +75,28 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       const result = await tickCluster(deps, common.cluster, { kind: 'manual', command: 'tick' });
       io.out(common.json ? JSON.stringify({ cluster: result.cluster, outcome: result.outcome, why: result.why, step: summarizeStep(result) }) : terminalText(`${result.outcome}: ${result.why}`));
       return result.outcome === 'failed' ? 1 : 0;
+    }
+    if (command === 'create') {
+      const { addressPrefix } = takes(['addressPrefix']);
+      if (local) {
+        const { addressPrefix: prefix } = parseOrThrow(StartOptionsSchema, { addressPrefix }, 'create options');
+        placeLocalCluster(local.store, common.cluster, { addressPrefix: prefix });
+      } else if (addressPrefix !== undefined) throw new InvalidInputError('command line', ['create: --address-prefix is for --target local']);
+      const timeoutMs = common.target === 'aws' ? AWS_CREATE_TIMEOUT_MS : LOCAL_CREATE_TIMEOUT_MS;
+      const { created, tick } = await createAndWait(deps, common.cluster, timeoutMs);
+      if (created.outcome !== 'created') throw new NotCreatedError(common.cluster, timeoutMs, created.why);
+      const members = created.members.map((m) => ({ serverId: m.serverId, host: m.host, role: m.role }));
+      if (common.json) io.out(JSON.stringify({ cluster: common.cluster, outcome: created.outcome, why: created.why, members, tick: tick?.outcome }, null, 2));
+      else io.out(terminalText(`created ${common.cluster}: ${created.why}\n${members.map((m) => `  server ${m.serverId}  ${m.host}  ${m.role}`).join('\n')}`));
+      return 0;
+    }
+    if (command === 'adopt') {
+      const { server } = takes(['server']);
+      if (typeof server !== 'string') throw new InvalidInputError('adopt arguments', ['server: missing (adopt --server HOST:PORT, any member of the ensemble)']);
+      const adopted = await adoptEnsemble(deps, common.cluster, server);
+      if (common.json) io.out(JSON.stringify(adopted, null, 2));
+      else io.out(terminalText(`adopted ${common.cluster} at config version ${adopted.configVersion}; the next tick manages it\n${adopted.members.map((m) => `  server ${m.serverId}  ${m.host}  ${m.role}  ${m.instanceId}  ${m.zone}`).join('\n')}`));
+      return 0;
     }
     const input = actionInput(command, sub, takes);
     const action = parseOrThrow(OperatorActionSchema, { ...input, cluster: common.cluster }, `${command}${sub ? ` ${sub}` : ''} arguments`);

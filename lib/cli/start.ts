@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLocalCluster, jsonLog, resumeLocalCluster, stopLocalCluster } from '../adapters/local/index.js';
+import { jsonLog, resumeLocalCluster, stopLocalCluster } from '../adapters/local/index.js';
 import { ClusterSpecSchema, parseOrThrow, StartOptionsSchema, type ClusterSpec } from '../config/index.js';
 import { connectString as renderConnectString } from '../core/index.js';
 import { statusView, tickCluster } from '../controller/index.js';
@@ -9,6 +9,7 @@ import { InvalidInputError } from '../errors.js';
 import { buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
 import { CONTROLLER_LOG, type Io } from './commands.js';
+import { createLocalCluster } from './create.js';
 import { renderStatus } from './status.js';
 
 // `npm start`: local mode. Creates the cluster on first run (3 voters on loopback), resumes it after,
@@ -38,7 +39,7 @@ export async function start(argv: readonly string[], io: Io & { tty: boolean }):
       'local cluster spec',
     );
     io.out(`zk-autoscaler local mode: creating cluster "${cluster}" (${options.voters} voters on ${options.addressPrefix}.x) in ${deps.store.clusterDir(cluster)}`);
-    await createLocalCluster(deps.store, spec, { addressPrefix: options.addressPrefix }, Date.now());
+    await createLocalCluster(deps, spec, { addressPrefix: options.addressPrefix });
   }
   io.out(`controller log (JSON lines): ${CONTROLLER_LOG(home)}`);
 

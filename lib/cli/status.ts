@@ -20,10 +20,10 @@ export function renderStatus(view: StatusView): string {
   const pad = (text: string, width: number): string => text.padEnd(width);
   const lines = [
     `cluster ${view.cluster}${view.paused ? ' (PAUSED)' : ''}  config ${view.configVersion ?? 'unreadable'}  voters ${view.voters.synced}/${view.voters.count} synced (desired ${view.voters.desired})  observers ${view.observers.count} (desired ${view.observers.desired})`,
-    `  ${pad('id', 4)}${pad('role', 9)}${pad('mode', 11)}${pad('health', 9)}${pad('zxid lag', 10)}${pad('latency', 10)}${pad('conns', 7)}${pad('outst.', 7)}`,
+    `  ${pad('id', 4)}${pad('role', 9)}${pad('mode', 11)}${pad('health', 9)}${pad('zxid lag', 10)}${pad('latency', 10)}${pad('conns', 7)}${pad('outst.', 7)}${pad('zone', 12)}`,
     ...view.members.map(
       (m) =>
-        `  ${pad(String(m.serverId), 4)}${pad(m.role, 9)}${pad(m.mode, 11)}${pad(m.health, 9)}${pad(m.zxidLag === undefined ? '-' : String(m.zxidLag), 10)}${pad(m.avgLatencyMs === undefined ? '-' : `${m.avgLatencyMs} ms`, 10)}${pad(m.connections === undefined ? '-' : String(m.connections), 7)}${pad(m.outstanding === undefined ? '-' : String(m.outstanding), 7)}${m.evidence}`,
+        `  ${pad(String(m.serverId), 4)}${pad(m.role, 9)}${pad(m.mode, 11)}${pad(m.health, 9)}${pad(m.zxidLag === undefined ? '-' : String(m.zxidLag), 10)}${pad(m.avgLatencyMs === undefined ? '-' : `${m.avgLatencyMs} ms`, 10)}${pad(m.connections === undefined ? '-' : String(m.connections), 7)}${pad(m.outstanding === undefined ? '-' : String(m.outstanding), 7)}${pad(m.zone ?? '-', 12)}${m.evidence}`,
     ),
     `operation: ${view.operation ?? 'none'}`,
     `decision:  ${view.decision}`,

@@ -31,21 +31,27 @@ export const OperatorActionSchema = z.discriminatedUnion('action', [
   strictObject({ action: z.literal('connect-string'), ...base }),
   strictObject({ action: z.literal('spec-show'), ...base }),
   strictObject({ action: z.literal('spec-set'), ...base, spec: z.unknown() }),
+  strictObject({ action: z.literal('create'), ...base }),
 ]);
 export type OperatorAction = z.output<typeof OperatorActionSchema>;
+
+const requestFields = {
+  id: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be 1-48 lowercase letters, digits or "-"'),
+  reason: boundedText(TEXT_BYTES.reason),
+  at: z.number().int().min(0).max(MAX_TIME_MS),
+};
 
 /** Recorded operator requests, as the state stores keep them for the next tick: one per kind and
  * server, at most MAX_REQUESTS, each bounded, so the document always fits its 4 KB parameter. */
 export const OperatorRequestsSchema = z.preprocess(
   fromUnbounded,
   z.array(
-    strictObject({
-      id: z.string().regex(/^[a-z0-9-]{1,48}$/, 'must be 1-48 lowercase letters, digits or "-"'),
-      kind: z.enum(['report', 'replace', 'forget']),
-      serverId: z.number().int().min(1).max(255),
-      reason: boundedText(TEXT_BYTES.reason),
-      at: z.number().int().min(0).max(MAX_TIME_MS),
-    }),
+    z.union([
+      strictObject({ ...requestFields, kind: z.enum(['report', 'replace', 'forget']), serverId: z.number().int().min(1).max(255) }),
+      // Creating a cluster takes the super password and launches: the manual function records it
+      // for the tick, which may do both.
+      strictObject({ ...requestFields, kind: z.literal('create') }),
+    ]),
   )
   .max(MAX_REQUESTS),
 );
@@ -59,7 +65,7 @@ export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
   const newest = new Map<string, OperatorRequests[number]>();
   for (const r of [...a, ...b]) {
-    const key = `${r.kind}:${r.serverId}`;
+    const key = r.kind === 'create' ? r.kind : `${r.kind}:${r.serverId}`;
     const kept = newest.get(key);
     if (!kept || r.at >= kept.at) newest.set(key, r);
   }

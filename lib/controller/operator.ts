@@ -21,6 +21,13 @@ export interface OperatorResult {
 export async function runOperatorAction(deps: Deps, action: OperatorAction, now: number): Promise<OperatorResult> {
   const { cluster } = action;
   const result = (message: string, data: Record<string, unknown>): OperatorResult => ({ cluster, action: action.action, message, data });
+  if (action.action === 'spec-set') {
+    // The first spec of a new cluster, or a replacement: validated whole either way.
+    const next = parseOrThrow(ClusterSpecSchema, action.spec, 'spec');
+    if (next.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(next.cluster)} is not ${JSON.stringify(cluster)}`]);
+    await deps.store.writeSpec(cluster, next);
+    return result(`spec of ${cluster} replaced; the next tick acts on it`, { spec: next });
+  }
   const spec = await deps.store.readSpec(cluster);
   switch (action.action) {
     case 'status': {
@@ -76,11 +83,11 @@ export async function runOperatorAction(deps: Deps, action: OperatorAction, now:
     }
     case 'spec-show':
       return result(JSON.stringify(spec, null, 2), { spec });
-    case 'spec-set': {
-      const next = parseOrThrow(ClusterSpecSchema, action.spec, 'spec');
-      if (next.cluster !== cluster) throw new InvalidInputError('spec', [`cluster: ${JSON.stringify(next.cluster)} is not ${JSON.stringify(cluster)}`]);
-      await deps.store.writeSpec(cluster, next);
-      return result(`spec of ${cluster} replaced; the next tick acts on it`, { spec: next });
+    case 'create': {
+      if (await deps.store.readState(cluster)) throw new InvalidInputError(`create ${cluster}`, [`cluster: ${cluster} was created before (its controller state exists)`]);
+      await deps.store.addRequest(cluster, { id: `create-${now}`, kind: 'create', reason: 'an operator asked to create it', at: now });
+      const voters = spec.voters.desired;
+      return result(`creation of ${cluster} requested: the next tick launches its ${voters} voters; status shows them joining`, { voters });
     }
   }
 }

@@ -1,8 +1,8 @@
 import type { ClusterSpec } from '../config/spec.js';
-import { hexVersion, syncedIds, voterIds } from '../core/index.js';
+import { hexVersion, liveInstance, syncedIds, voterIds } from '../core/index.js';
 import type { TickResult } from './tick.js';
 
-// What `status` reports: the members with their role, health, zxid lag and load, the operation in
+// What `status` reports: the members with their role, zone, health, zxid lag and load, the operation in
 // flight and its step, and the last decision with its sentence. Data only: the CLI renders it, the
 // manual Lambda returns it as JSON.
 
@@ -15,6 +15,8 @@ export interface StatusView {
   readonly members: readonly {
     readonly serverId: number;
     readonly role: string;
+    /** Where its instance runs (the fleet's zone), when the fleet lists it. */
+    readonly zone: string | undefined;
     readonly mode: string;
     readonly health: string;
     readonly zxidLag: number | undefined;
@@ -51,6 +53,7 @@ export function statusView(spec: ClusterSpec, result: TickResult): StatusView {
         return {
           serverId: p.serverId,
           role: member?.role ?? (op?.serverId === p.serverId ? 'joining' : 'outside'),
+          zone: liveInstance(o?.instances ?? [], p.serverId)?.zone,
           mode: h?.mode ?? p.result.status,
           health: verdict?.status ?? 'unknown',
           zxidLag: h && leaderZxid > 0n ? Number(leaderZxid - h.zxid) : undefined,

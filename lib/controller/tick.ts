@@ -19,7 +19,9 @@ import {
   type Thought,
 } from '../core/index.js';
 import { LeaseExpiringError, LeaseLostError, toControllerError, type ControllerError } from '../errors.js';
-import type { Ensemble, EnsembleSession, Fleet, Lease, Log, MetricsSink, MetricsSource, Probe, StateStore, TickMetrics } from '../ports/index.js';
+import type { Ensemble, EnsembleSession, Fleet, Lease, Log, MetricsSink, MetricsSource, Probe, StateStore, SuperUser, TickMetrics } from '../ports/index.js';
+import { createStep } from './create.js';
+import { launchRequest } from './launchRequest.js';
 import { adminServerFor, observe } from './observe.js';
 import { tickMetrics } from './metrics.js';
 
@@ -38,6 +40,7 @@ export interface ClusterPorts {
   readonly fleet: Fleet;
   readonly probe: Probe;
   readonly ensemble: Ensemble;
+  readonly superUser: SuperUser;
 }
 
 export interface Deps {
@@ -117,7 +120,14 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
   let session: EnsembleSession | undefined;
   try {
     const spec = await deps.store.readSpec(cluster);
-    const stored = await deps.store.readState(cluster);
+    let stored = await deps.store.readState(cluster);
+    if (!stored && !options.dryRun && (await deps.store.readRequests(cluster)).some((r) => r.kind === 'create')) {
+      // An operator asked for the cluster (the manual function cannot launch): create it first.
+      const created = await createStep(deps, cluster);
+      if (created.outcome !== 'created') return result(created.outcome === 'lease-held' ? 'lease-held' : 'waited', `creating ${cluster}: ${created.why}`);
+      log.info(`created ${cluster}: ${created.why}`, { members: created.members.map((m) => `${m.serverId}@${m.host}`).join(',') });
+      stored = await deps.store.readState(cluster);
+    }
     const state = stored?.state ?? initialState(cluster);
     const ports = await deps.portsFor(cluster, spec);
     const now = deps.clock();
@@ -211,8 +221,9 @@ async function execute(step: Step, x: Execution): Promise<{ zone: string } | und
   switch (step.kind) {
     case 'launch': {
       if (!config) throw new Error('launch planned without a readable config');
+      const request = await launchRequest(x.spec, x.ports, step, { kind: 'join', committed: config.members });
       await x.fence('launch');
-      const instance = await x.ports.fleet.launch({ spec: x.spec, serverId: step.serverId, role: step.role, zone: step.zone, operationId: step.operationId, committed: config.members });
+      const instance = await x.ports.fleet.launch(request);
       x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: instance.zone });
       return { zone: instance.zone };
     }

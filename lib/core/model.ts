@@ -1,5 +1,6 @@
-// The domain's words (see docs/design): a member is a server we manage, keyed by a server id that is
-// never reused; voter and observer are its role in the committed config.
+// The domain's words (see docs/design): a member is a server we manage, keyed by a server id that
+// comes back only when ZooKeeper cannot tell it from a fresh one (lib/core/serverIds.ts); voter and
+// observer are its role in the committed config.
 
 /** ZooKeeper server id (`myid`). 1..255: ZooKeeper builds session ids as `id << 56`, so ids that
  * differ by 256 would hand out colliding session ids. */

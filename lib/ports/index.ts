@@ -3,11 +3,25 @@
 
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
-import type { ConfigMember, EnsembleConfig, Instance, LoadSample, MemberProbe, MembershipChange, Role, ServerId } from '../core/index.js';
+import type { EnsembleConfig, Instance, LoadSample, MemberProbe, MembershipChange, Role, ServerFiles, ServerId } from '../core/index.js';
 
 /** The cluster's super-user password, read (and decrypted) only when something needs it: a launch
  * (the new server gets its digest) or a reconfig. A steady tick, and the manual function, never do. */
 export type SuperPassword = () => Promise<string>;
+
+/** Where each cluster's super password is kept (an SSM SecureString, a local file): apart from the
+ * state, so that what reads state never reads the password. */
+export interface SuperPasswords {
+  read(cluster: string): Promise<string>;
+}
+
+/** ZooKeeper's super user for one cluster, as the controller needs it. */
+export interface SuperUser {
+  /** The credentials a reconfig is sent with. */
+  readonly password: SuperPassword;
+  /** `super:<base64 sha1>`, the form servers boot with (zoo.cfg's superDigest). */
+  digest(): Promise<string>;
+}
 
 /** A narrow structured logger: a message and JSON-safe fields. lib/ never prints. */
 export interface Log {
@@ -29,13 +43,10 @@ export interface Lease {
 }
 
 /** An operator's request, recorded by a manual command and applied by the next tick. */
-export interface OperatorRequest {
-  readonly id: string;
-  readonly kind: 'report' | 'replace' | 'forget';
-  readonly serverId: ServerId;
-  readonly reason: string;
-  readonly at: number;
-}
+export type OperatorRequest =
+  | { readonly id: string; readonly kind: 'report' | 'replace' | 'forget'; readonly serverId: ServerId; readonly reason: string; readonly at: number }
+  /** Create the cluster (its spec is stored; no state yet): the tick launches its initial voters. */
+  | { readonly id: string; readonly kind: 'create'; readonly reason: string; readonly at: number };
 
 export interface PublishedConnectStrings {
   readonly clients: string;
@@ -68,25 +79,62 @@ export interface StateStore {
    * first); written only when they change. */
   publishConnectString(cluster: string, render: (published: PublishedConnectStrings | undefined) => PublishedConnectStrings): Promise<void>;
   readConnectString(cluster: string): Promise<PublishedConnectStrings | undefined>;
-  /** The password of ZooKeeper's super user for this cluster (the servers hold its digest). */
-  readSuperPassword(cluster: string): Promise<string>;
 }
 
 export interface LaunchRequest {
-  readonly spec: ClusterSpec;
   readonly serverId: ServerId;
   readonly role: Role;
+  /** The zone asked for; a fleet may fall back to `fallbackZones` when it has no capacity. */
   readonly zone: string;
   /** Stable for the operation: a retried launch is the same launch. */
   readonly operationId: string;
-  /** The committed members: the joiner boots from them plus itself. */
-  readonly committed: readonly ConfigMember[];
+  /** The server's boot files, rendered by the controller for the fleet's `layout`. */
+  readonly files: ServerFiles;
+  /** Zones to try, in order, when `zone` has none left (each with its subnet on EC2). */
+  readonly zones: readonly ZonePlacement[];
+  /** The launch template the instance starts from (EC2; recorded on the instance either way). */
+  readonly launchTemplate?: { readonly id: string; readonly version: string };
+  /** Servers created together (create): the address reserved for each. This one starts at its own,
+   * in `zone` only, and the fleet keeps the whole reservation so a resumed creation finds it. */
+  readonly reservation?: AddressReservation;
+}
+
+export interface ZonePlacement {
+  readonly name: string;
+  readonly subnetId?: string;
+}
+
+/** Addresses chosen before a launch, one per server, so that every initial member's files can
+ * name all of them (ZooKeeper's way to start an ensemble). */
+export type AddressReservation = ReadonlyMap<ServerId, string>;
+
+/** Where a server's files place it on its instance. */
+export interface BootLayout {
+  /** The address it binds, when not a reserved one: EC2 binds every interface (the private IP is
+   * EC2's to choose), a local server its own loopback address. */
+  readonly host: string;
+  readonly configDir: string;
+  readonly dataDir: string;
+}
+
+/** A server of an ensemble the controller did not launch, found by its address. */
+export interface ForeignInstance {
+  readonly instanceId: string;
+  readonly host: string;
+  readonly zone: string;
+  readonly state: Instance['state'];
 }
 
 export interface Fleet {
   /** Every instance of this cluster, whatever its state, terminated ones too while the fleet still
    * lists them (EC2: about an hour), so a server whose instance is gone is failed at once. */
   list(): Promise<Instance[]>;
+  /** Where server `serverId`'s files go and what address they bind. */
+  layout(serverId: ServerId): BootLayout;
+  /** An address per server, each in its zone, for servers about to be created together: the
+   * reservation the fleet's live instances were launched with when there is one (a creation
+   * resumed), else free addresses. */
+  reserveAddresses(servers: readonly { readonly serverId: ServerId; readonly zone: string }[], zones: readonly ZonePlacement[]): Promise<AddressReservation>;
   /** Idempotent per operation: a launch already done returns the same instance. */
   launch(request: LaunchRequest): Promise<Instance>;
   /** Stops the server hard and forgets it; idempotent; refuses instances not of this cluster. */
@@ -94,6 +142,11 @@ export interface Fleet {
   /** The last lines the server's instance wrote while it booted (EC2's console output, the local
    * server's log), or undefined when it has none: the evidence kept when a joiner failed to join. */
   bootLog(serverId: ServerId): Promise<string | undefined>;
+  /** The instances at these addresses, whoever launched them (adopt). */
+  findByAddress(hosts: readonly string[]): Promise<ReadonlyMap<string, ForeignInstance>>;
+  /** Takes running instances of an ensemble the controller did not launch under management: from
+   * then on they are listed, probed and replaced like the fleet's own. */
+  adopt(servers: readonly { readonly serverId: ServerId; readonly role: Role; readonly instance: ForeignInstance }[]): Promise<void>;
 }
 
 export interface Probe {
@@ -107,8 +160,13 @@ export type ReconfigOutcome =
   | { readonly outcome: 'committed'; readonly config: EnsembleConfig; readonly via: 'reply' | 'read-back' }
   | { readonly outcome: 'not-seen' | 'superseded'; readonly config: EnsembleConfig; readonly cause: Error };
 
+/** Whether this ensemble would accept our reconfigs, as found without changing anything. */
+export type ReconfigAccess = 'authorised' | 'reconfig-disabled' | 'digest-rejected' | 'standalone';
+
 export interface EnsembleSession {
   readConfig(): Promise<EnsembleConfig>;
+  /** Sends the super user's credentials, and finds out whether a reconfig would be accepted. */
+  reconfigAccess(): Promise<ReconfigAccess>;
   reconfig(change: MembershipChange, plannedFrom: EnsembleConfig): Promise<ReconfigOutcome>;
   /** One write through the quorum (after a removal committed, before the removed server stops). */
   confirmWrite(): Promise<void>;

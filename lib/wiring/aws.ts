@@ -1,12 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { CloudWatchLoadSource, Ec2Fleet, EmfMetricsSink, SsmStateStore } from '../adapters/aws/index.js';
+import { CloudWatchLoadSource, Ec2Fleet, EmfMetricsSink, SsmStateStore, SsmSuperPasswords } from '../adapters/aws/index.js';
 import type { Env } from '../config/env.js';
 import type { Deps } from '../controller/index.js';
 import type { Log } from '../ports/index.js';
 import { zooKeeperEnsemble, zooKeeperProbe } from '../zk/index.js';
-import { ADMIN_TIMEOUT_MS, PROBE_TIMEOUT_MS } from './local.js';
+import { ADMIN_TIMEOUT_MS, PROBE_TIMEOUT_MS, superUserOf } from './local.js';
 
 // AWS's dependencies: SSM for state, EC2 for servers, EMF for metrics, CloudWatch for the load
 // window, and the same ZooKeeper probe and admin code local mode uses. Clients are made by the
@@ -43,6 +43,10 @@ export function awsClients(): AwsClients {
 
 export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
   const store = new SsmStateStore(clients.ssm, env.ZK_AUTOSCALER_PREFIX);
+  const passwords = new SsmSuperPasswords(clients.ssm, env.ZK_AUTOSCALER_PREFIX);
+  /** An adopted record never changes once written: a container reads each cluster's once (an
+   * absent one is read again: the cluster may be adopted meanwhile). */
+  const adopted = new Map<string, ReadonlyMap<string, number>>();
   return {
     store,
     metrics: new EmfMetricsSink(env.POWERTOOLS_METRICS_NAMESPACE),
@@ -52,11 +56,23 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
     leaseTtlMs: env.LEASE_TTL_SECONDS * 1000,
     clock: () => Date.now(),
     async portsFor(cluster, spec) {
-      const password = (): Promise<string> => store.readSuperPassword(cluster);
+      const superUser = superUserOf(passwords, cluster);
+      const readAdopted = async (): Promise<ReadonlyMap<string, number>> => {
+        const read = adopted.get(cluster) ?? (await store.readAdopted(cluster));
+        if (read.size > 0) adopted.set(cluster, read);
+        return read;
+      };
       return {
-        fleet: new Ec2Fleet(clients.ec2, { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, cluster, superPassword: password, log }),
+        fleet: new Ec2Fleet(clients.ec2, {
+          deployment: env.ZK_AUTOSCALER_DEPLOYMENT,
+          cluster,
+          log,
+          adopted: readAdopted,
+          recordAdopted: (record) => store.recordAdopted(cluster, record),
+        }),
         probe: zooKeeperProbe({ timeoutMs: PROBE_TIMEOUT_MS, via: 'four-letter-words', clientPort: spec.zookeeper.clientPort, adminPort: spec.zookeeper.adminPort }),
-        ensemble: zooKeeperEnsemble({ superPassword: password, timeoutMs: ADMIN_TIMEOUT_MS }),
+        ensemble: zooKeeperEnsemble({ superPassword: superUser.password, timeoutMs: ADMIN_TIMEOUT_MS }),
+        superUser,
       };
     },
   };

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { FileStateStore, LocalFleet, MemoryMetrics, processFleetFor } from '../adapters/local/index.js';
+import { FileStateStore, FileSuperPasswords, LocalFleet, MemoryMetrics, processFleetFor } from '../adapters/local/index.js';
 import type { Deps } from '../controller/index.js';
-import type { Log } from '../ports/index.js';
-import { zooKeeperEnsemble, zooKeeperProbe } from '../zk/index.js';
+import type { Log, SuperPasswords, SuperUser } from '../ports/index.js';
+import { superDigest, zooKeeperEnsemble, zooKeeperProbe } from '../zk/index.js';
 
 // Local mode's dependencies: files for state, processes for servers, memory for metrics, and the
 // same ZooKeeper probe and admin code AWS uses.
@@ -18,6 +18,7 @@ export const ADMIN_TIMEOUT_MS = 5000;
 
 export function buildLocalDeps(options: { home: string; log: Log; holder?: string; leaseTtlMs?: number }): LocalDeps {
   const store = new FileStateStore(options.home);
+  const passwords = new FileSuperPasswords(store);
   const metrics = new MemoryMetrics(options.log);
   return {
     store,
@@ -28,12 +29,19 @@ export function buildLocalDeps(options: { home: string; log: Log; holder?: strin
     leaseTtlMs: options.leaseTtlMs ?? 120_000,
     clock: () => Date.now(),
     async portsFor(cluster, spec) {
-      const password = (): Promise<string> => store.readSuperPassword(cluster);
+      const superUser = superUserOf(passwords, cluster);
       return {
-        fleet: new LocalFleet(processFleetFor(store, cluster, spec), cluster, password),
+        fleet: new LocalFleet(processFleetFor(store, cluster, spec), cluster),
         probe: zooKeeperProbe({ timeoutMs: PROBE_TIMEOUT_MS, via: 'four-letter-words', clientPort: spec.zookeeper.clientPort, adminPort: spec.zookeeper.adminPort }),
-        ensemble: zooKeeperEnsemble({ superPassword: password, timeoutMs: ADMIN_TIMEOUT_MS }),
+        ensemble: zooKeeperEnsemble({ superPassword: superUser.password, timeoutMs: ADMIN_TIMEOUT_MS }),
+        superUser,
       };
     },
   };
+}
+
+/** The cluster's super user, its password read only when a launch or a reconfig needs it. */
+export function superUserOf(passwords: SuperPasswords, cluster: string): SuperUser {
+  const password = (): Promise<string> => passwords.read(cluster);
+  return { password, digest: async () => superDigest(await password()) };
 }

@@ -3,8 +3,8 @@ import { parseEnsembleConfig, renderServerLine } from '../core/ensembleConfig.js
 import { applyChange, changeIsApplied, describeChange, sameMembers, type MembershipChange } from '../core/membershipChange.js';
 import { votersOf, type EnsembleConfig } from '../core/model.js';
 import { InvalidInputError } from '../errors.js';
-import { ConnectionLossError, SessionExpiredError, ZooKeeperTimeoutError } from './errors.js';
-import type { SuperPassword } from '../ports/index.js';
+import { BadVersionError, ConnectionLossError, NotAuthorisedError, ReconfigDisabledError, SessionExpiredError, UnexpectedZooKeeperError, ZooKeeperTimeoutError } from './errors.js';
+import type { ReconfigAccess, SuperPassword } from '../ports/index.js';
 import { ZooKeeperSession } from './session.js';
 
 // The Ensemble side of the controller: read the committed membership, change it with one guarded
@@ -20,6 +20,11 @@ export const MARKER_ZNODE = '/zk-autoscaler';
 /** How long a lost reply's change may take to show (a leader hand-off takes ~0.4 s here). */
 const READ_BACK_SETTLE_MS = 3000;
 const READ_BACK_INTERVAL_MS = 100;
+/** Versions no config and no znode ever has: zxids are positive, and -1 means "any". */
+const NO_CONFIG_VERSION = -2n;
+const NO_ZNODE_VERSION = -2;
+/** KeeperException.Code.UNIMPLEMENTED: a reconfig sent to a standalone server. */
+const UNIMPLEMENTED = -6;
 
 export interface EnsembleAdminOptions {
   /** One chosen server (`host:port`), or (to read only) several. */
@@ -84,11 +89,7 @@ export class ZooKeeperEnsembleAdmin {
       change.kind === 'replace'
         ? { newMembers: change.members.map(renderServerLine), fromConfig: change.fromVersion }
         : { joining: change.add.map(renderServerLine), leaving: change.remove, fromConfig: change.fromVersion };
-    if (!this.authenticated) {
-      const { superPassword } = this.options;
-      this.session.authenticate(typeof superPassword === 'string' ? superPassword : await superPassword());
-      this.authenticated = true;
-    }
+    await this.authenticate();
     try {
       const reply = await this.session.reconfig(request);
       const config = parseEnsembleConfig(reply.data.toString('utf8'), `reconfig reply from ${this.session.server}`);
@@ -119,6 +120,41 @@ export class ZooKeeperEnsembleAdmin {
       if (Date.now() >= settleBy) return { outcome: 'not-seen', config, cause };
       await sleep(READ_BACK_INTERVAL_MS);
     }
+  }
+
+  /**
+   * Whether a reconfig sent here would be accepted, found without changing anything (ZooKeeper
+   * 3.5-3.9's PrepRequestProcessor): a reconfig from a version no config has (-2) is refused
+   * before the new config is built, with ReconfigDisabled when reconfig is off, else BadVersion;
+   * the ACL check comes after that, so the digest is tried with a setData of the config znode at
+   * a version it never has (-2), refused after its ACL check: NoAuth unless we are the super user,
+   * else BadVersion. A standalone server answers Unimplemented.
+   */
+  async reconfigAccess(): Promise<ReconfigAccess> {
+    await this.authenticate();
+    try {
+      await this.session.reconfig({ joining: [], leaving: [], fromConfig: NO_CONFIG_VERSION });
+      throw new Error('a reconfig from version -2 was accepted');
+    } catch (err) {
+      if (err instanceof ReconfigDisabledError) return 'reconfig-disabled';
+      if (err instanceof UnexpectedZooKeeperError && err.code === UNIMPLEMENTED) return 'standalone';
+      if (!(err instanceof BadVersionError)) throw err;
+    }
+    try {
+      await this.session.setData(CONFIG_ZNODE, Buffer.alloc(0), NO_ZNODE_VERSION);
+      throw new Error(`a setData of ${CONFIG_ZNODE} at version -2 was accepted`);
+    } catch (err) {
+      if (err instanceof NotAuthorisedError) return 'digest-rejected';
+      if (!(err instanceof BadVersionError)) throw err;
+    }
+    return 'authorised';
+  }
+
+  private async authenticate(): Promise<void> {
+    if (this.authenticated) return;
+    const { superPassword } = this.options;
+    this.session.authenticate(typeof superPassword === 'string' ? superPassword : await superPassword());
+    this.authenticated = true;
   }
 
   /** One ordinary write through the quorum: after a removal committed, this makes the new config

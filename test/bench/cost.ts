@@ -3,8 +3,9 @@ import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCom
 import { Ec2Fleet, SsmStateStore } from '../../lib/adapters/aws/index.js';
 import { jsonLog } from '../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
-import { runTick } from '../../lib/controller/index.js';
-import { memberAt } from '../../lib/core/index.js';
+import { launchRequest, runTick } from '../../lib/controller/index.js';
+import { memberAt, type ServerId } from '../../lib/core/index.js';
+import { superUserOf } from '../../lib/wiring/local.js';
 import { ModelFleet } from '../../lib/sim/index.js';
 import { FakeEc2 } from '../support/fakeEc2.js';
 import { FakeSsm } from '../support/fakeSsm.js';
@@ -53,9 +54,11 @@ export async function measureCost(): Promise<Cost> {
 
   // The EC2 side of one tick: listing the fleet with its status checks.
   const ec2 = new FakeEc2();
-  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-bench', cluster: 'orders', superPassword: async () => 'pw', log: jsonLog(() => undefined) });
+  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-bench', cluster: 'orders', log: jsonLog(() => undefined) });
+  const ports = { fleet, superUser: superUserOf({ read: async () => 'a-password-of-at-least-24-chars' }, 'orders') };
   const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.0.${id}`, 'voter'));
-  for (const id of [1, 2, 3]) await fleet.launch({ spec, serverId: id, role: 'voter', zone: 'a', operationId: `seed-${id}`, committed: committed.filter((m) => m.serverId !== id) });
+  const joiner = (serverId: ServerId, operationId: string) => launchRequest(spec, ports, { serverId, role: 'voter', zone: 'a', operationId }, { kind: 'join', committed: committed.filter((m) => m.serverId !== serverId) });
+  for (const id of [1, 2, 3]) await fleet.launch(await joiner(id, `seed-${id}`));
   ec2.boot();
   ec2.mock.resetHistory();
   await fleet.list();
@@ -74,7 +77,7 @@ export async function measureCost(): Promise<Cost> {
     if (minute > 61 && r?.outcome === 'steady') break;
   }
   ec2.mock.resetHistory();
-  await fleet.launch({ spec, serverId: 4, role: 'voter', zone: 'a', operationId: 'replace-4', committed });
+  await fleet.launch(await joiner(4, 'replace-4'));
   await fleet.terminate(2);
   const replacement = {
     ...diff(ssmCalls(), before),

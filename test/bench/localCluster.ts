@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalCluster, jsonLog, processFleetFor, type ProcessFleet } from '../../lib/adapters/local/index.js';
+import { jsonLog, processFleetFor, type ProcessFleet } from '../../lib/adapters/local/index.js';
+import { createLocalCluster } from '../../lib/cli/create.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../lib/config/index.js';
 import { tickCluster, type TickResult } from '../../lib/controller/index.js';
 import { buildLocalDeps, type LocalDeps } from '../../lib/wiring/index.js';
@@ -21,7 +22,7 @@ export async function benchCluster(overrides: Record<string, unknown> = {}): Pro
   const home = mkdtempSync(join(tmpdir(), 'zka-bench-'));
   const deps = buildLocalDeps({ home, log: jsonLog(() => undefined), holder: 'bench' });
   const spec = ClusterSpecSchema.parse({ cluster: 'bench', zookeeper: { heapMb: 128, preAllocSizeKb: 4096 }, ...overrides });
-  await createLocalCluster(deps.store, spec, { addressPrefix: await freeAddressPrefix(spec.zookeeper.clientPort, 7) }, Date.now());
+  await createLocalCluster(deps, spec, { addressPrefix: await freeAddressPrefix(spec.zookeeper.clientPort, 7) });
   const processes = processFleetFor(deps.store, spec.cluster, spec);
   const cluster: BenchCluster = {
     deps,

@@ -1,3 +1,4 @@
+import { FileSuperPasswords } from '../../lib/adapters/local/index.js';
 import { connectString, memberAt, renderServerFiles, voterIds, type ServerId } from '../../lib/core/index.js';
 import { probeMembers, probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
 import { benchCluster } from './localCluster.js';
@@ -61,7 +62,7 @@ export async function measureMttr(runs: number, failure: 'kill' | 'hang' = 'kill
 
 /** Kill a follower, then by hand: start a joiner, wait until it is synced, swap it in. */
 async function floor(c: Awaited<ReturnType<typeof benchCluster>>): Promise<number> {
-  const password = await c.deps.store.readSuperPassword(c.spec.cluster);
+  const password = await new FileSuperPasswords(c.deps.store).read(c.spec.cluster);
   const settings = c.spec.zookeeper;
   const members = c.processes.list().filter((s) => s.pid !== undefined);
   // The heal's last step may still be settling: start from an ensemble where every server serves.

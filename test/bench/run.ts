@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { measureAdversarial } from './adversarial.js';
+import { measureAwsPath } from './awsPath.js';
 import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
@@ -81,6 +82,15 @@ async function main(): Promise<void> {
   );
   notes.push(`One replacement of a failed voter (launch, swap, terminate; ${cost.replacement.ticks} ticks): ${JSON.stringify(cost.replacement)}.`);
 
+  step('the AWS path on the AWS test world (real handlers, SDK clients and ZooKeeper JVMs)');
+  const aws = await measureAwsPath(smoke ? 1 : 3);
+  rows.push(['AWS path: create 3 voters (manual create -> 3 synced voters, 200 ms ticks)', [aws.createMs], 'ms', '']);
+  rows.push(['AWS path: kill a voter\'s JVM -> 3 synced voters (failAfterSeconds 1, 200 ms ticks)', aws.heals.map((h) => h.ms), 'ms', '']);
+  rows.push(['AWS path: ticks of that heal', aws.heals.map((h) => h.ticks), 'ticks', '']);
+  notes.push(
+    `AWS path (test world, AWS's protocols): SDK calls of a steady tick ${JSON.stringify(aws.steadyTick)}; of the ticks of one heal (detection, launch, waits, swap, terminate) ${JSON.stringify(aws.heals.at(-1)?.calls)}. Each state change costs three SSM writes (lease claim, state, release); the heal's writes are its waiting ticks recording their step.`,
+  );
+
   step('simulator');
   if (!smoke) mkdirSync('docs/img', { recursive: true });
   const sim = measureSimulator(smoke ? undefined : 'docs/img/simulated-day.svg', smoke ? { clusters: 2, years: 0.05 } : {});
@@ -90,8 +100,9 @@ async function main(): Promise<void> {
   );
   notes.push(`Simulated day (diurnal trace, 0.05%/min failures): ${JSON.stringify(sim.day)}.`);
   notes.push(
-    `A cluster-year of the diurnal trace with load-based observers: ${JSON.stringify(sim.diurnalYear)}. Ids are never reused and there are 255: daily observer scaling spends them in weeks, after which failures are no longer healed (see the closing note).`,
+    `A cluster-year of the diurnal trace with load-based observers: ${JSON.stringify(sim.diurnalYear)}. Ids come back once no trace of their predecessor is left (no instance, no session in the leader's dump, a write past the removal): the year never runs out of ids.`,
   );
+  notes.push(`A month in which every replacement's image never boots for the first 14 days: ${JSON.stringify(sim.neverBootingJoiner)}.`);
   notes.push(`Zone outage (zone a down 90 min, 3 zones): quorum availability ${sim.outage.spread} with voters spread, ${sim.outage.pack} with voters packed.`);
 
   step('adversarial simulation');

@@ -6,13 +6,8 @@ import { fleetContract } from './fleetContract.js';
 
 fleetContract('EC2 (SDK mock with EC2 semantics)', async () => {
   const ec2 = new FakeEc2();
-  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-ci', cluster: 'orders', superPassword: async () => 'pw', log: jsonLog(() => undefined) });
+  const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-ci', cluster: 'orders', log: jsonLog(() => undefined) });
   // Launches answer "pending"; EC2 boots them before anyone lists.
-  const booting: Fleet = {
-    list: async () => (ec2.boot(), fleet.list()),
-    launch: (r) => fleet.launch({ ...r, spec: { ...r.spec, launchTemplate: { id: 'lt-0abc', version: '3' } } }),
-    terminate: (id) => fleet.terminate(id),
-    bootLog: (id) => fleet.bootLog(id),
-  };
+  const booting: Fleet = Object.assign(Object.create(fleet) as Ec2Fleet, { list: async () => (ec2.boot(), fleet.list()) });
   return booting;
 });

@@ -10,5 +10,5 @@ fleetContract('local processes', async () => {
   const dir = mkdtempSync(join(inject('testRoot'), 'fleet-'));
   trackDir(dir);
   const processes = new ProcessFleet({ clusterDir: dir, addressPrefix: await freeAddressPrefix(2181), clientPort: 2181, heapMb: 64, java: findJava(), install: findZooKeeper(), startTimeoutMs: 20_000 });
-  return new LocalFleet(processes, 'orders', async () => 'contract-password');
+  return new LocalFleet(processes, 'orders');
 });

@@ -1,18 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
-import { memberAt } from '../../lib/core/index.js';
-import type { Fleet } from '../../lib/ports/index.js';
+import { launchRequest } from '../../lib/controller/index.js';
+import { memberAt, type Membership, type ServerId } from '../../lib/core/index.js';
+import type { AddressReservation, Fleet, LaunchRequest } from '../../lib/ports/index.js';
+import { superUserOf } from '../../lib/wiring/local.js';
 
 // The Fleet contract: EC2 and local processes alike.
 
 export function fleetContract(name: string, open: () => Promise<Fleet>, { timeoutMs = 30_000 } = {}): void {
-  const spec = ClusterSpecSchema.parse({ cluster: 'orders', zookeeper: { heapMb: 64, preAllocSizeKb: 4096 }, zones: [{ name: 'a', subnetId: 'subnet-a' }, { name: 'b', subnetId: 'subnet-b' }] });
+  const spec = ClusterSpecSchema.parse({
+    cluster: 'orders',
+    zookeeper: { heapMb: 64, preAllocSizeKb: 4096 },
+    zones: [{ name: 'a', subnetId: 'subnet-a' }, { name: 'b', subnetId: 'subnet-b' }],
+    launchTemplate: { id: 'lt-0abc', version: '3' },
+  });
   const committed = [memberAt(spec.zookeeper, 1, '127.254.254.1', 'voter')];
-  const request = { spec, serverId: 7, role: 'voter' as const, zone: 'b', operationId: 'replace-7', committed };
+  /** A launch as the controller renders it, for the place the fleet gives the server. */
+  const requestFor = (fleet: Fleet, serverId: ServerId, zone: string, operationId: string, membership: Membership, reservation?: AddressReservation): Promise<LaunchRequest> =>
+    launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'contract-password' }, 'orders') }, { serverId, role: 'voter', zone, operationId }, membership, reservation);
 
   describe(`Fleet contract: ${name}`, () => {
     it('launches once per operation: a retried launch returns the same instance', async () => {
       const fleet = await open();
+      const request = await requestFor(fleet, 7, 'b', 'replace-7', { kind: 'join', committed });
       expect((await fleet.list()).filter((i) => i.state !== 'terminated')).toEqual([]);
       const first = await fleet.launch(request);
       const again = await fleet.launch(request);
@@ -25,12 +35,26 @@ export function fleetContract(name: string, open: () => Promise<Fleet>, { timeou
 
     it('terminates idempotently, and a terminated server is no longer running', async () => {
       const fleet = await open();
-      await fleet.launch(request);
+      await fleet.launch(await requestFor(fleet, 7, 'b', 'replace-7', { kind: 'join', committed }));
       await fleet.terminate(7);
       await fleet.terminate(7);
       expect((await fleet.list()).filter((i) => i.serverId === 7 && (i.state === 'running' || i.state === 'pending'))).toEqual([]);
       await fleet.terminate(99); // never launched: nothing to do
       expect(await fleet.bootLog(99)).toBeUndefined();
+    }, timeoutMs);
+
+    it('starts servers created together at the addresses it reserved, and gives a resumed creation the same ones', async () => {
+      const fleet = await open();
+      const servers = [{ serverId: 1, zone: 'a' }, { serverId: 2, zone: 'b' }, { serverId: 3, zone: 'a' }];
+      const reservation = await fleet.reserveAddresses(servers, spec.zones);
+      expect([...reservation.keys()]).toEqual([1, 2, 3]);
+      expect(new Set(reservation.values()).size).toBe(3);
+      const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservation.get(s.serverId) ?? '', 'voter'));
+      // One server of three started (its quorum is not there: it only has to run), then the rest.
+      const first = await fleet.launch(await requestFor(fleet, 1, 'a', 'create-1', { kind: 'initial', members }, reservation));
+      expect(first.host).toBe(reservation.get(1));
+      expect(await fleet.reserveAddresses(servers, spec.zones)).toEqual(reservation);
+      await fleet.terminate(1);
     }, timeoutMs);
   });
 }

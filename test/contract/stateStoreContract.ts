@@ -104,7 +104,7 @@ export function stateStoreContract(name: string, open: () => Promise<StoreUnderT
       expect(requests.filter((r) => r.kind === 'report').map((r) => r.at)).toEqual(Array.from({ length: 15 }, (_, i) => 35 + i));
     });
 
-    it('keeps operator requests in order, the connect strings, and one super password per cluster', async () => {
+    it('keeps operator requests in order, and the connect strings', async () => {
       const { store } = await open();
       await store.addRequest('orders', { id: 'r1', kind: 'report', serverId: 2, reason: 'slow', at: 1 });
       await store.addRequest('orders', { id: 'r2', kind: 'replace', serverId: 3, reason: 'disk', at: 2 });
@@ -112,9 +112,6 @@ export function stateStoreContract(name: string, open: () => Promise<StoreUnderT
       expect(await store.readConnectString('orders')).toBeUndefined();
       await store.publishConnectString('orders', () => ({ clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' }));
       expect(await store.readConnectString('orders')).toEqual({ clients: '10.0.0.1:2181', readMostly: '10.0.0.2:2181' });
-      const password = await store.readSuperPassword('orders');
-      expect(password.length).toBeGreaterThan(5);
-      expect(await store.readSuperPassword('orders')).toBe(password);
     });
 
     it('loses no operator request when several operators add one at the same instant', async () => {

@@ -32,7 +32,7 @@ describe('the functions on local mode', () => {
   it('runs every manual sample event through the manual handler, with the CLI\'s semantics', async () => {
     await tick(sample('schedule.json'), context); // publishes the connect strings
     const samples = readdirSync(EVENTS).filter((f) => f.startsWith('manual-')).sort();
-    expect(samples).toHaveLength(11);
+    expect(samples).toHaveLength(12);
     const answers: Record<string, unknown> = {};
     for (const file of samples) {
       try {
@@ -48,6 +48,8 @@ describe('the functions on local mode', () => {
     expect(answers['manual-replace.json']).toMatchObject({ message: 'replacement of server 2 requested; the next tick starts it' });
     expect(answers['manual-forget.json']).toEqual({ error: 'server 9 in the state of cluster local not found' });
     expect(answers['manual-connect-string.json']).toMatchObject({ data: { clients: expect.stringMatching(/^127\./) } });
+    // The cluster exists: a create request is refused, and nothing is recorded.
+    expect(answers['manual-create.json']).toEqual({ error: 'invalid create local: cluster: local was created before (its controller state exists)' });
     expect(answers['manual-spec-show.json']).toMatchObject({ data: { spec: { cluster: 'local' } } });
     expect(answers['manual-spec-set.json']).toMatchObject({ message: 'spec of local replaced; the next tick acts on it' });
     expect((await c.deps.store.readSpec('local')).load.targets.requestsPerSecond).toBe(2000);

@@ -7,6 +7,7 @@ import { voterIds, type Instance, type ServerId } from '../../lib/core/index.js'
 import type { Fleet } from '../../lib/ports/index.js';
 import { sendFourLetterWord, zooKeeperEnsemble, zooKeeperProbe } from '../../lib/zk/index.js';
 import { startEnsemble, TEST_PASSWORD } from '../support/ensemble.js';
+import { fleetDouble, testSuperUser } from '../support/doubles.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 
 // The super user's password overrides every ACL of an ensemble: it must reach only a member of the
@@ -71,14 +72,10 @@ describe('who gets the super password', () => {
       await store.writeSpec('orders', spec);
       const terminated: ServerId[] = [];
       const instance = (serverId: ServerId): Instance => ({ serverId, instanceId: `i-${serverId}`, host: ensemble.hostOf(serverId), state: 'running', zone: 'a' });
-      const fleet: Fleet = {
+      const fleet: Fleet = fleetDouble({
         list: async () => [1, 2, 3, 9].filter((id) => !terminated.includes(id)).map(instance),
-        launch: async () => {
-          throw new Error('no launch expected');
-        },
         terminate: async (serverId) => void terminated.push(serverId),
-        bootLog: async () => undefined,
-      };
+      });
       const log = jsonLog(() => undefined);
       const deps: Deps = {
         store,
@@ -92,6 +89,7 @@ describe('who gets the super password', () => {
           fleet,
           probe: zooKeeperProbe({ timeoutMs: 800, via: 'four-letter-words', clientPort, adminPort: ensemble.settings.adminPort }),
           ensemble: zooKeeperEnsemble({ superPassword: async () => TEST_PASSWORD, timeoutMs: 5000 }),
+          superUser: testSuperUser(),
         }),
       };
       const voters = async (): Promise<Set<ServerId>> => {

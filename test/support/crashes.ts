@@ -1,5 +1,6 @@
 import type { Deps } from '../../lib/controller/index.js';
 import type { Ensemble, EnsembleSession, Fleet } from '../../lib/ports/index.js';
+import { fleetWith } from './doubles.js';
 
 // Kills a tick at one step boundary: the first matching call to the fleet or the ensemble dies
 // just before or just after it did its work, as a controller killed there would.
@@ -23,14 +24,14 @@ export function crashingOnce<D extends Deps>(deps: D, call: CrashCall, when: Cra
     await work();
     throw new InjectedCrash(call, when);
   };
-  const fleet = (f: Fleet): Fleet => ({
-    list: () => f.list(),
-    launch: (request) => wrap('launch', () => f.launch(request)),
-    terminate: (id) => wrap('terminate', () => f.terminate(id)),
-    bootLog: (id) => f.bootLog(id),
-  });
+  const fleet = (f: Fleet): Fleet =>
+    fleetWith(f, {
+      launch: (request) => wrap('launch', () => f.launch(request)),
+      terminate: (id) => wrap('terminate', () => f.terminate(id)),
+    });
   const session = (s: EnsembleSession): EnsembleSession => ({
     readConfig: () => s.readConfig(),
+    reconfigAccess: () => s.reconfigAccess(),
     reconfig: (change, from) => wrap('reconfig', () => s.reconfig(change, from)),
     confirmWrite: () => s.confirmWrite(),
     close: () => s.close(),

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createLocalCluster, jsonLog, processFleetFor, type ProcessFleet } from '../../lib/adapters/local/index.js';
+import { jsonLog, processFleetFor, type ProcessFleet } from '../../lib/adapters/local/index.js';
+import { createLocalCluster } from '../../lib/cli/create.js';
 import { ClusterSpecSchema, type ClusterSpec } from '../../lib/config/index.js';
 import { tickCluster, type TickResult } from '../../lib/controller/index.js';
 import { voterIds, type EnsembleConfig } from '../../lib/core/index.js';
@@ -35,7 +36,7 @@ export async function startLocalCluster(overrides: Record<string, unknown> = {})
   const logLines: string[] = [];
   const deps = buildLocalDeps({ home, log: jsonLog((line) => logLines.push(line), 'info'), holder: 'test-a' });
   const spec = ClusterSpecSchema.parse({ cluster: 'e2e', zookeeper: { heapMb: 128, preAllocSizeKb: 4096 }, ...overrides });
-  await createLocalCluster(deps.store, spec, { addressPrefix: await freeAddressPrefix(spec.zookeeper.clientPort) }, Date.now());
+  await createLocalCluster(deps, spec, { addressPrefix: await freeAddressPrefix(spec.zookeeper.clientPort) });
   const processes = processFleetFor(deps.store, spec.cluster, spec);
   const t: TestCluster = {
     home,

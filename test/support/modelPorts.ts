@@ -2,6 +2,7 @@ import { jsonLog, MemoryMetrics } from '../../lib/adapters/local/index.js';
 import type { ClusterPorts, Deps } from '../../lib/controller/index.js';
 import type { MemberProbe } from '../../lib/core/index.js';
 import type { EnsembleSession, StateStore } from '../../lib/ports/index.js';
+import { fleetDouble, testSuperUser } from './doubles.js';
 import type { ModelEnsemble } from './modelEnsemble.js';
 
 /** The controller's ports over a model ensemble: for unit tests of the tick without processes. */
@@ -14,10 +15,11 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
       return { outcome: 'committed', config: model.config, via: 'reply' };
     },
     confirmWrite: async () => undefined,
+    reconfigAccess: async () => 'authorised',
     close: async () => undefined,
   };
   return {
-    fleet: {
+    fleet: fleetDouble({
       list: async () => model.observe().instances.slice(),
       launch: async (r) => {
         onAct('launch');
@@ -29,7 +31,7 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
         model.apply({ kind: 'terminate', serverId, why: '' });
       },
       bootLog: async (serverId) => (model.servers.has(serverId) ? `model server ${serverId}: booted at tick ${model.servers.get(serverId)?.launchedAtTick}` : undefined),
-    },
+    }),
     probe: {
       probe: async (targets) => model.observe().probes.filter((p: MemberProbe) => targets.some((t) => t.serverId === p.serverId)),
       sessions: async () => {
@@ -39,6 +41,7 @@ export function modelPorts(model: ModelEnsemble, onAct: (what: string) => void =
       },
     },
     ensemble: { open: async () => session },
+    superUser: testSuperUser(),
   };
 }
 

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  CreateTagsCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
   GetConsoleOutputCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
@@ -11,19 +14,16 @@ import {
 import { z } from 'zod';
 import { DeploymentIdSchema } from '../../config/env.js';
 import { parseOrThrow } from '../../config/parse.js';
-import type { ClusterSpec } from '../../config/spec.js';
-import { renderServerFiles } from '../../core/bootstrap.js';
-import type { Instance, InstanceState, ServerId } from '../../core/index.js';
+import type { Instance, InstanceState, Role, ServerId } from '../../core/index.js';
 import { InvalidInputError } from '../../errors.js';
-import type { Fleet, LaunchRequest, Log, SuperPassword } from '../../ports/index.js';
-import { superDigest } from '../../zk/auth.js';
+import type { AddressReservation, BootLayout, Fleet, ForeignInstance, LaunchRequest, Log, ZonePlacement } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
 import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
 
 // The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
 // zone the planner chose (the next zone when one has no capacity), tagged with the deployment,
-// cluster, server id, role and operation, with user data rendered by the bootstrap function local
-// mode runs, and a ClientToken derived from the deployment and the operation, so a retried tick
+// cluster, server id, role and operation, with user data that writes the files the controller
+// rendered, and a ClientToken derived from the deployment and the operation, so a retried tick
 // never launches twice; before launching again it looks for the operation's instance by its tag,
 // since EC2's token is per zone and a capacity fallback lands elsewhere. Terminated instances are
 // listed while EC2 still shows them, so a gone server fails at once.
@@ -32,8 +32,10 @@ import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } fro
 // cluster tags, and an instance so tagged counts only when its launch marker (the launched-by tag)
 // is the ClientToken EC2 recorded at its launch, the token this deployment derives for its
 // operation and zone. Tags can be added to any instance later by whoever may create tags; the
-// token cannot. Any other instance is reported and left alone: never listed (so never probed or
-// trusted as a member), never terminated.
+// token cannot. The one other way in is adoption: instances of an ensemble the controller did not
+// launch, named by instance id in the cluster's adopted record, which only the operator who
+// adopted them writes (the record is SSM's; see lib/wiring). Any other instance is reported and
+// left alone: never listed (so never probed or trusted as a member), never terminated.
 
 export const TAG = {
   deployment: 'zk-autoscaler:deployment',
@@ -45,16 +47,30 @@ export const TAG = {
   templateVersion: 'zk-autoscaler:launch-template-version',
   /** The ClientToken of the launch: written only at launch, checked against the token EC2 keeps. */
   launchedBy: 'zk-autoscaler:launched-by',
+  /** Servers created together: every reserved address (`1=10.0.1.10 2=...`), so a creation that was
+   * interrupted finds the addresses its first servers already name. */
+  reservation: 'zk-autoscaler:reservation',
 } as const;
 
 export interface Ec2FleetOptions {
   /** This controller's deployment id (lowercase letters, digits, "-", at most 32). */
   readonly deployment: string;
   readonly cluster: string;
-  readonly superPassword: SuperPassword;
   readonly log: Log;
   readonly retry?: RetryPolicy;
+  /** The cluster's adopted instances (instance id -> server id), read only when an instance with
+   * our tags was not launched by us; none when the cluster was created, not adopted. */
+  readonly adopted?: () => Promise<ReadonlyMap<string, ServerId>>;
+  /** Records the adopted instances (adopt only): the record `adopted` reads. */
+  readonly recordAdopted?: (adopted: ReadonlyMap<string, ServerId>) => Promise<void>;
 }
+
+/** Where EC2 servers boot from: Debian's layout, every interface bound. */
+const EC2_LAYOUT: BootLayout = { host: '0.0.0.0', configDir: EC2_CONFIG_DIR, dataDir: EC2_DATA_DIR };
+/** AWS reserves a subnet's first four addresses and its last. */
+const SUBNET_RESERVED_LOW = 4;
+/** Addresses tried per server when reserving: DescribeNetworkInterfaces takes them in one call. */
+const RESERVE_CANDIDATES = 8;
 
 const ServerIdTag = z.coerce.number().int().min(1).max(255);
 /** Console lines kept as a failed joiner's evidence. */
@@ -64,9 +80,9 @@ const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCa
 export class Ec2Fleet implements Fleet {
   private readonly deployment: string;
   private readonly cluster: string;
-  private readonly superPassword: SuperPassword;
   private readonly log: Log;
   private readonly retry: RetryPolicy;
+  private readonly options: Ec2FleetOptions;
 
   constructor(
     private readonly ec2: EC2Client,
@@ -74,13 +90,13 @@ export class Ec2Fleet implements Fleet {
   ) {
     this.deployment = parseOrThrow(DeploymentIdSchema, options.deployment, 'EC2 fleet deployment id');
     this.cluster = options.cluster;
-    this.superPassword = options.superPassword;
+    this.options = options;
     this.log = options.log;
     this.retry = options.retry ?? DEFAULT_RETRY;
   }
 
   async list(): Promise<Instance[]> {
-    const found = this.launchedHere(await this.describe(this.ownFilters()));
+    const found = await this.ours(await this.describe(this.ownFilters()));
     const impaired = await this.impaired(found.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? ''));
     return found.flatMap((i) => {
       const tags = tagsOf(i);
@@ -94,14 +110,46 @@ export class Ec2Fleet implements Fleet {
     });
   }
 
+  layout(): BootLayout {
+    return EC2_LAYOUT;
+  }
+
+  async reserveAddresses(servers: readonly { serverId: ServerId; zone: string }[], zones: readonly ZonePlacement[]): Promise<AddressReservation> {
+    const live = (await this.ours(await this.describe(this.ownFilters()))).filter((i) => i.State?.Name !== 'terminated');
+    const kept = live.map((i) => tagsOf(i).get(TAG.reservation)).find((r) => r !== undefined);
+    if (kept !== undefined) {
+      const reservation = parseReservation(kept);
+      const missing = servers.filter((s) => !reservation.has(s.serverId));
+      if (missing.length === 0) return reservation;
+      throw new InvalidInputError('reserve addresses', [`servers: ${missing.map((s) => s.serverId).join(', ')} are not in the reservation the running servers were created with (${kept})`]);
+    }
+    const subnets = await this.subnets(servers.map((s) => subnetOf(zones, s.zone, this.cluster)));
+    const reservation = new Map<ServerId, string>();
+    for (const server of servers) {
+      const subnetId = subnetOf(zones, server.zone, this.cluster);
+      const cidr = subnets.get(subnetId);
+      if (!cidr) throw new AwsCallError('ec2', 'DescribeSubnets', subnetId, 'InvalidSubnetID.NotFound');
+      const taken = new Set(reservation.values());
+      const candidates = addressCandidates(cidr, `${this.deployment}/${this.cluster}/${server.serverId}`, RESERVE_CANDIDATES).filter((a) => !taken.has(a));
+      const used = await this.addressesInUse(subnetId, candidates);
+      const free = candidates.find((a) => !used.has(a));
+      if (!free) throw new InvalidInputError('reserve addresses', [`zone ${server.zone}: none of ${candidates.length} addresses tried in ${subnetId} (${cidr}) is free`]);
+      reservation.set(server.serverId, free);
+    }
+    return reservation;
+  }
+
   async launch(request: LaunchRequest): Promise<Instance> {
-    const { spec } = request;
-    if (!spec.launchTemplate) throw new InvalidInputError(`spec of ${this.cluster}`, ['launchTemplate: required on AWS (id and version)']);
-    const launched = this.launchedHere(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.operation}`, Values: [request.operationId] }]));
+    const { launchTemplate } = request;
+    if (!launchTemplate) throw new InvalidInputError(`launch of server ${request.serverId} in ${this.cluster}`, ['launchTemplate: required on AWS (id and version)']);
+    const launched = await this.ours(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.operation}`, Values: [request.operationId] }]));
     const mine = launched.find((i) => i.State?.Name !== 'terminated' && tagsOf(i).get(TAG.serverId) === String(request.serverId));
     if (mine) return this.instanceOf(mine, request.serverId);
-    const zones = [...spec.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
-    const userData = this.userData(request, superDigest(await this.superPassword()));
+    const address = request.reservation?.get(request.serverId);
+    if (request.reservation && address === undefined) throw new InvalidInputError(`launch of server ${request.serverId}`, [`reservation: has no address for server ${request.serverId}`]);
+    // A reserved address lies in its zone's subnet: no fallback to another zone.
+    const zones = address !== undefined ? request.zones.filter((z) => z.name === request.zone) : [...request.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
+    const userData = Buffer.from(userDataOf(request), 'utf8').toString('base64');
     let lastCapacityError: unknown;
     for (const zone of zones) {
       if (!zone.subnetId) throw new InvalidInputError(`spec of ${this.cluster}`, [`zones: zone ${zone.name} has no subnetId`]);
@@ -109,13 +157,14 @@ export class Ec2Fleet implements Fleet {
         const out = await this.call('RunInstances', `server ${request.serverId}`, () =>
           this.ec2.send(
             new RunInstancesCommand({
-              LaunchTemplate: { LaunchTemplateId: spec.launchTemplate?.id, Version: spec.launchTemplate?.version },
+              LaunchTemplate: { LaunchTemplateId: launchTemplate.id, Version: launchTemplate.version },
               SubnetId: zone.subnetId,
+              ...(address !== undefined ? { PrivateIpAddress: address } : {}),
               MinCount: 1,
               MaxCount: 1,
               ClientToken: clientToken(this.deployment, this.cluster, request.operationId, zone.name),
-              UserData: Buffer.from(userData, 'utf8').toString('base64'),
-              TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags(request, zone.name, spec) }],
+              UserData: userData,
+              TagSpecifications: [{ ResourceType: 'instance', Tags: this.tags(request, zone.name) }],
             }),
           ),
         );
@@ -137,6 +186,36 @@ export class Ec2Fleet implements Fleet {
     throw lastCapacityError;
   }
 
+  async findByAddress(hosts: readonly string[]): Promise<ReadonlyMap<string, ForeignInstance>> {
+    const found = new Map<string, ForeignInstance>();
+    if (hosts.length === 0) return found;
+    const instances = await this.describe([{ Name: 'private-ip-address', Values: [...hosts] }]);
+    for (const i of instances.filter((x) => x.State?.Name !== 'terminated')) {
+      const host = i.PrivateIpAddress ?? '';
+      found.set(host, { instanceId: i.InstanceId ?? '', host, zone: i.Placement?.AvailabilityZone ?? 'unknown', state: stateOf(i.State?.Name) });
+    }
+    return found;
+  }
+
+  /** Records the instances as adopted, then tags them: the record is what trusts them, the tags
+   * are what the describes find them by. */
+  async adopt(servers: readonly { serverId: ServerId; role: Role; instance: ForeignInstance }[]): Promise<void> {
+    if (!this.options.recordAdopted) throw new InvalidInputError('adopt', ['recordAdopted: this fleet was built without a place to record adopted instances']);
+    await this.options.recordAdopted(new Map(servers.map((s) => [s.instance.instanceId, s.serverId])));
+    for (const s of servers) {
+      const tags = [
+        { Key: 'Name', Value: `zk-${this.cluster}-${s.serverId}` },
+        { Key: TAG.deployment, Value: this.deployment },
+        { Key: TAG.cluster, Value: this.cluster },
+        { Key: TAG.serverId, Value: String(s.serverId) },
+        { Key: TAG.role, Value: s.role },
+        { Key: TAG.operation, Value: `adopt-${s.serverId}` },
+        { Key: TAG.zone, Value: s.instance.zone },
+      ];
+      await this.call('CreateTags', s.instance.instanceId, () => this.ec2.send(new CreateTagsCommand({ Resources: [s.instance.instanceId], Tags: tags })));
+    }
+  }
+
   /** Terminates this deployment's instances of the server: an instance without our tags is refused
    * (nothing is terminated), one it did not launch is reported and left running. */
   async terminate(serverId: ServerId): Promise<void> {
@@ -149,7 +228,7 @@ export class Ec2Fleet implements Fleet {
         ]);
       }
     }
-    const ids = this.launchedHere(instances)
+    const ids = (await this.ours(instances))
       .filter((i) => i.State?.Name !== 'terminated')
       .map((i) => i.InstanceId ?? '');
     if (ids.length === 0) return;
@@ -158,7 +237,7 @@ export class Ec2Fleet implements Fleet {
 
   /** The console output of the server's newest instance, its last lines. */
   async bootLog(serverId: ServerId): Promise<string | undefined> {
-    const instances = this.launchedHere(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] }]));
+    const instances = await this.ours(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.serverId}`, Values: [String(serverId)] }]));
     const newest = instances.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0))[0];
     if (!newest?.InstanceId) return undefined;
     const id = newest.InstanceId;
@@ -178,28 +257,7 @@ export class Ec2Fleet implements Fleet {
     };
   }
 
-  private userData(request: LaunchRequest, digest: string): string {
-    // The joiner binds every interface (0.0.0.0): its address is EC2's to choose; the controller
-    // adds it to the ensemble with the private IP the instance got.
-    const files = renderServerFiles({
-      cluster: this.cluster,
-      settings: request.spec.zookeeper,
-      allowEvenVoters: request.spec.voters.allowEven,
-      serverId: request.serverId,
-      host: '0.0.0.0',
-      configDir: EC2_CONFIG_DIR,
-      dataDir: EC2_DATA_DIR,
-      superDigest: digest,
-      membership: { kind: 'join', committed: request.committed },
-    });
-    const script = renderUserData(files);
-    if (Buffer.byteLength(script) > USER_DATA_MAX_BYTES) {
-      throw new InvalidInputError('user data', [`size: ${Buffer.byteLength(script)} bytes, more than the ${USER_DATA_MAX_BYTES} RunInstances takes`]);
-    }
-    return script;
-  }
-
-  private tags(request: LaunchRequest, zone: string, spec: ClusterSpec): { Key: string; Value: string }[] {
+  private tags(request: LaunchRequest, zone: string): { Key: string; Value: string }[] {
     return [
       { Key: 'Name', Value: `zk-${this.cluster}-${request.serverId}` },
       { Key: TAG.deployment, Value: this.deployment },
@@ -209,7 +267,8 @@ export class Ec2Fleet implements Fleet {
       { Key: TAG.operation, Value: request.operationId },
       { Key: TAG.zone, Value: zone },
       { Key: TAG.launchedBy, Value: clientToken(this.deployment, this.cluster, request.operationId, zone) },
-      ...(spec.launchTemplate ? [{ Key: TAG.templateVersion, Value: spec.launchTemplate.version }] : []),
+      ...(request.launchTemplate ? [{ Key: TAG.templateVersion, Value: request.launchTemplate.version }] : []),
+      ...(request.reservation ? [{ Key: TAG.reservation, Value: reservationText(request.reservation) }] : []),
     ];
   }
 
@@ -221,14 +280,35 @@ export class Ec2Fleet implements Fleet {
     ];
   }
 
-  /** The instances this deployment launched; any other (tagged by hand, or launched by someone
-   * else with our tags) is reported and dropped. */
-  private launchedHere(instances: readonly Ec2Instance[]): Ec2Instance[] {
+  /** The instances this deployment launched or adopted; any other (tagged by hand, or launched by
+   * someone else with our tags) is reported and dropped. The adopted record is read only when an
+   * instance is not one we launched. */
+  private async ours(instances: readonly Ec2Instance[]): Promise<Ec2Instance[]> {
+    const why = new Map(instances.map((i) => [i, notLaunchedHere(i, this.deployment, this.cluster)]));
+    const adopted = [...why.values()].some((w) => w !== undefined) && this.options.adopted ? await this.options.adopted() : new Map<string, ServerId>();
     return instances.filter((i) => {
-      const why = notLaunchedHere(i, this.deployment, this.cluster);
-      if (why) this.log.warn(`instance ${i.InstanceId} is tagged for ${this.deployment}/${this.cluster} but was not launched by it (${why}): ignored, never terminated`, { instanceId: i.InstanceId, deployment: this.deployment });
-      return why === undefined;
+      const reason = why.get(i);
+      if (reason === undefined) return true;
+      const serverId = adopted.get(i.InstanceId ?? '');
+      if (serverId !== undefined && tagsOf(i).get(TAG.serverId) === String(serverId)) return true;
+      this.log.warn(`instance ${i.InstanceId} is tagged for ${this.deployment}/${this.cluster} but was not launched by it (${reason}): ignored, never terminated`, { instanceId: i.InstanceId, deployment: this.deployment });
+      return false;
     });
+  }
+
+  /** Subnet id -> CIDR block. */
+  private async subnets(ids: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    const out = await this.call('DescribeSubnets', unique.join(','), () => this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: unique })));
+    return new Map((out.Subnets ?? []).map((s) => [s.SubnetId ?? '', s.CidrBlock ?? '']));
+  }
+
+  /** Which of these addresses an interface in the subnet holds. */
+  private async addressesInUse(subnetId: string, addresses: readonly string[]): Promise<Set<string>> {
+    const out = await this.call('DescribeNetworkInterfaces', subnetId, () =>
+      this.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }, { Name: 'addresses.private-ip-address', Values: [...addresses] }] })),
+    );
+    return new Set((out.NetworkInterfaces ?? []).flatMap((n) => (n.PrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress ?? '')));
   }
 
   private async describe(filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
@@ -264,6 +344,48 @@ export class Ec2Fleet implements Fleet {
       throw awsCallError('ec2', operation, resource, err);
     }
   }
+}
+
+/** The user data that writes the rendered files, within RunInstances' 16 KB. */
+function userDataOf(request: LaunchRequest): string {
+  const script = renderUserData(request.files);
+  if (Buffer.byteLength(script) > USER_DATA_MAX_BYTES) {
+    throw new InvalidInputError('user data', [`size: ${Buffer.byteLength(script)} bytes, more than the ${USER_DATA_MAX_BYTES} RunInstances takes`]);
+  }
+  return script;
+}
+
+function subnetOf(zones: readonly ZonePlacement[], zone: string, cluster: string): string {
+  const subnetId = zones.find((z) => z.name === zone)?.subnetId;
+  if (!subnetId) throw new InvalidInputError(`spec of ${cluster}`, [`zones: zone ${zone} has no subnetId`]);
+  return subnetId;
+}
+
+/** `count` addresses of the block (AWS's reserved ones skipped), from a start that `seed` fixes: the
+ * same servers try the same addresses, and different clusters seldom the same. */
+export function addressCandidates(cidr: string, seed: string, count: number): string[] {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) throw new InvalidInputError('subnet', [`CidrBlock: not an IPv4 block (got ${JSON.stringify(cidr)})`]);
+  const bits = Number(match[5]);
+  const base = match.slice(1, 5).reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - bits);
+  const usable = size - SUBNET_RESERVED_LOW - 1;
+  if (bits > 28 || usable < 1) throw new InvalidInputError('subnet', [`CidrBlock: ${cidr} is too small for servers (AWS allows /16 to /28)`]);
+  const start = createHash('sha256').update(seed).digest().readUInt32BE(0) % usable;
+  return Array.from({ length: Math.min(count, usable) }, (_, i) => {
+    const n = base - (base % size) + SUBNET_RESERVED_LOW + ((start + i) % usable);
+    return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
+  });
+}
+
+function reservationText(reservation: AddressReservation): string {
+  return [...reservation].sort(([a], [b]) => a - b).map(([id, host]) => `${id}=${host}`).join(' ');
+}
+
+function parseReservation(text: string): Map<ServerId, string> {
+  const entries = text.split(' ').map((pair) => /^(\d{1,3})=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(pair));
+  if (entries.some((e) => e === null)) throw new InvalidInputError('reservation tag', [`${TAG.reservation}: must be "id=address ..." (got ${JSON.stringify(text)})`]);
+  return new Map(entries.map((e) => [Number(e?.[1]), e?.[2] ?? '']));
 }
 
 /** At most 64 ASCII characters, stable for (deployment, cluster, operation, zone). */

@@ -28,12 +28,8 @@ import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type Re
 const LeaseRecordSchema = z.object({ holder: z.string(), expiresAt: z.number(), basedOn: z.number().int().min(0) });
 /** A lease record with its fencing token: the SSM version it was written at. */
 type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly token: number };
-/** Every tick needs the super password; it changes only with a rotation, which re-renders every
- * server anyway: a warm container re-reads it (one decryption) this often, not every tick. */
-const PASSWORD_KEPT_MS = 15 * 60_000;
-
-/** The super password's shortest length: 24 characters (openssl rand -base64 24 gives 32). */
-export const SUPER_PASSWORD_MIN_LENGTH = 24;
+/** Adopted instances: instance id -> server id. */
+const AdoptedSchema = z.record(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id'), z.number().int().min(1).max(255));
 
 /** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
 const ADD_REQUEST_ATTEMPTS = 5;
@@ -50,8 +46,6 @@ export class RequestNotRecordedError extends ControllerError {
 export class SsmStateStore implements StateStore {
   /** The connect strings this store last read or wrote, per cluster (only the tick writes them). */
   private readonly published = new Map<string, { clients: string; readMostly: string }>();
-  /** Super passwords read (and decrypted) at most once per PASSWORD_KEPT_MS per container. */
-  private readonly passwords = new Map<string, { value: string; readAt: number }>();
 
   constructor(
     private readonly ssm: SSMClient,
@@ -177,26 +171,30 @@ export class SsmStateStore implements StateStore {
     return clients && readMostly ? { clients: clients.value, readMostly: readMostly.value } : undefined;
   }
 
-  /** The super password: a SecureString of at least SUPER_PASSWORD_MIN_LENGTH characters, or an
-   * InvalidInputError naming the parameter (a plain String would sit unencrypted in SSM, its
-   * history and every read of the path; a short one can be guessed from its digest offline). */
-  async readSuperPassword(cluster: string): Promise<string> {
-    const kept = this.passwords.get(cluster);
-    if (kept && this.clock() - kept.readAt < PASSWORD_KEPT_MS) return kept.value;
-    const name = this.name(cluster, 'super-password');
-    const out = await this.call('GetParameter', name, () => this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).catch((err: unknown) => {
-      if (err instanceof AwsCallError && err.code === 'ParameterNotFound') return undefined;
-      throw err;
-    });
-    if (!out?.Parameter) throw new NotFoundError(`super password (SecureString parameter ${name}; create it with aws ssm put-parameter --type SecureString)`, { cluster, parameter: name });
-    const { Type: type, Value: value = '' } = out.Parameter;
-    const problems = [
-      ...(type === 'SecureString' ? [] : [`type: must be SecureString (got ${JSON.stringify(type ?? 'none')}); recreate it with aws ssm put-parameter --type SecureString --overwrite`]),
-      ...([...value].length >= SUPER_PASSWORD_MIN_LENGTH ? [] : [`value: must be at least ${SUPER_PASSWORD_MIN_LENGTH} characters (got ${[...value].length}), e.g. openssl rand -base64 24`]),
-    ];
-    if (problems.length > 0) throw new InvalidInputError(`super password parameter ${name}`, problems);
-    this.passwords.set(cluster, { value, readAt: this.clock() });
-    return value;
+  /** The instances an operator adopted into the cluster (instance id -> server id): written once,
+   * by adopt, never by a tick; empty for a cluster the controller created. */
+  async readAdopted(cluster: string): Promise<ReadonlyMap<string, number>> {
+    const name = this.name(cluster, 'adopted');
+    const found = await this.get(name);
+    if (!found) return new Map();
+    const record = parseOrThrow(AdoptedSchema, parseJsonText(found.value, `parameter ${name}`), `adopted parameter ${name}`);
+    return new Map(Object.entries(record).map(([instanceId, serverId]) => [instanceId, serverId]));
+  }
+
+  /** Written once: an adopt run again with the same instances finds its record; other instances are
+   * refused (a cluster is adopted once). */
+  async recordAdopted(cluster: string, adopted: ReadonlyMap<string, number>): Promise<void> {
+    const name = this.name(cluster, 'adopted');
+    const record = parseOrThrow(AdoptedSchema, Object.fromEntries(adopted), 'adopted record');
+    try {
+      await this.put(name, documentText(cluster, 'adopted record', record), false);
+    } catch (err) {
+      if (!(err instanceof AwsCallError && err.code === 'ParameterAlreadyExists')) throw err;
+      const kept = await this.readAdopted(cluster);
+      if (kept.size !== adopted.size || [...adopted].some(([instanceId, serverId]) => kept.get(instanceId) !== serverId)) {
+        throw new InvalidInputError(`adopted record ${name}`, [`instances: ${cluster} was adopted before with other instances (${[...kept.keys()].join(', ')})`]);
+      }
+    }
   }
 
   /** The lease record that holds: the latest one whose version is basedOn + 1. */

@@ -124,15 +124,6 @@ export class FileStateStore implements StateStore {
     return existsSync(path) ? parseOrThrow(ConnectStringSchema, readJson(path), `connect string file ${path}`) : undefined;
   }
 
-  async readSuperPassword(cluster: string): Promise<string> {
-    const path = this.path(cluster, 'super-password');
-    if (!existsSync(path)) {
-      mkdirSync(this.clusterDir(cluster), { recursive: true });
-      writeFileSync(path, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    }
-    return readFileSync(path, 'utf8').trim();
-  }
-
   private requests(cluster: string): OperatorRequest[] {
     const path = this.path(cluster, 'requests.json');
     return existsSync(path) ? parseOrThrow(OperatorRequestsSchema, readJson(path), `requests file ${path}`) : [];

@@ -16,7 +16,8 @@ export {
   type ZooKeeperInstall,
 } from './zookeeperInstall.js';
 export { FileStateStore } from './fileStateStore.js';
+export { FileSuperPasswords } from './fileSuperPasswords.js';
 export { LocalFleet } from './localFleet.js';
 export { MemoryMetrics } from './memoryMetrics.js';
 export { jsonLog } from './jsonLog.js';
-export { createLocalCluster, LOCAL_START_TIMEOUT_MS, processFleetFor, readLocalSettings, resumeLocalCluster, stopLocalCluster, type LocalSettings } from './localCluster.js';
+export { placeLocalCluster, LOCAL_START_TIMEOUT_MS, processFleetFor, readLocalSettings, resumeLocalCluster, stopLocalCluster, type LocalSettings } from './localCluster.js';

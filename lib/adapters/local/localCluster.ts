@@ -3,18 +3,16 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../../config/parse.js';
 import type { ClusterSpec } from '../../config/spec.js';
-import { initialState, type ControllerState } from '../../config/state.js';
-import { initialZone, memberAt, renderServerFiles, type ServerId } from '../../core/index.js';
+import type { ServerId } from '../../core/index.js';
 import { InvalidInputError } from '../../errors.js';
 import type { Log } from '../../ports/index.js';
-import { superDigest } from '../../zk/auth.js';
 import type { FileStateStore } from './fileStateStore.js';
 import { ProcessFleet } from './processFleet.js';
 import { findJava, findZooKeeper } from './zookeeperInstall.js';
 
-// A local cluster's life outside the controller: created once (a brand-new ensemble is an
-// operator's act, never the controller's), and resumed after a stop by restarting each server
-// from the files ZooKeeper itself last rewrote.
+// A local cluster's life outside the controller: placed once on its loopback addresses (the
+// controller's create starts it; a brand-new ensemble is an operator's act), and resumed after a
+// stop by restarting each server from the files ZooKeeper itself last rewrote.
 
 const LocalSettingsSchema = z.object({
   addressPrefix: z.string().regex(/^127\.\d{1,3}\.\d{1,3}$/, 'must be "127.<a>.<b>"'),
@@ -41,45 +39,17 @@ export function processFleetFor(store: FileStateStore, cluster: string, spec: Cl
   });
 }
 
-/** Writes the spec and starts its initial voters (ids 1..n); the state starts with ids n+1 on. */
-export async function createLocalCluster(store: FileStateStore, spec: ClusterSpec, settings: LocalSettings, now: number): Promise<ControllerState> {
-  const cluster = spec.cluster;
-  if ((await store.listClusters()).includes(cluster)) throw new InvalidInputError('create cluster', [`cluster: ${JSON.stringify(cluster)} exists already`]);
-  mkdirSync(store.clusterDir(cluster), { recursive: true });
-  writeFileSync(join(store.clusterDir(cluster), 'local.json'), JSON.stringify(settings));
-  const fleet = processFleetFor(store, cluster, spec);
-  const password = await store.readSuperPassword(cluster);
-  const ids: ServerId[] = Array.from({ length: spec.voters.desired }, (_, i) => i + 1);
-  const zoneOf = (id: ServerId): string => initialZone(spec, id);
-  const members = ids.map((id) => memberAt(spec.zookeeper, id, fleet.placementOf(id).host, 'voter'));
-  await Promise.all(
-    ids.map((id) =>
-      fleet.launch(id, (p) => {
-        writeFileSync(join(p.configDir, 'zone'), zoneOf(id));
-        return renderServerFiles({
-          cluster,
-          settings: spec.zookeeper,
-          allowEvenVoters: spec.voters.allowEven,
-          serverId: id,
-          host: p.host,
-          configDir: p.configDir,
-          dataDir: p.dataDir,
-          superDigest: superDigest(password),
-          membership: { kind: 'initial', members },
-        });
-      }),
-    ),
-  );
-  await store.writeSpec(cluster, spec);
-  const state: ControllerState = initialState(cluster, ids.length + 1);
-  const lease = await store.acquireLease(cluster, `create:${process.pid}`, 10_000, now);
-  if (!lease) throw new InvalidInputError('create cluster', [`cluster: ${JSON.stringify(cluster)} is being created by another process`]);
-  try {
-    await store.writeState(cluster, state, lease);
-  } finally {
-    await store.releaseLease(lease);
+/** Where a new local cluster's servers will run (local.json), kept once: a cluster's servers never
+ * move. The controller's create then starts them. */
+export function placeLocalCluster(store: FileStateStore, cluster: string, settings: LocalSettings): void {
+  const path = join(store.clusterDir(cluster), 'local.json');
+  if (existsSync(path)) {
+    const kept = readLocalSettings(store, cluster);
+    if (kept.addressPrefix !== settings.addressPrefix) throw new InvalidInputError(`local cluster ${cluster}`, [`addressPrefix: its servers run on ${kept.addressPrefix}.x (got ${settings.addressPrefix})`]);
+    return;
   }
-  return state;
+  mkdirSync(store.clusterDir(cluster), { recursive: true });
+  writeFileSync(path, JSON.stringify(parseOrThrow(LocalSettingsSchema, settings, 'local settings')));
 }
 
 /** Restarts every stopped server of the cluster from its own files; returns the ids restarted. */

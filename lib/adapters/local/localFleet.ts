@@ -1,20 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderServerFiles } from '../../core/bootstrap.js';
 import type { Instance, ServerId } from '../../core/index.js';
-import type { Fleet, LaunchRequest, SuperPassword } from '../../ports/index.js';
-import { superDigest } from '../../zk/auth.js';
+import { InvalidInputError } from '../../errors.js';
+import type { AddressReservation, BootLayout, Fleet, ForeignInstance, LaunchRequest } from '../../ports/index.js';
 import type { ProcessFleet } from './processFleet.js';
 
 // The Fleet port on local processes: an instance is a server directory; it is running while its
 // JVM is, and stopped when the JVM is gone (killed or crashed), as an EC2 instance would be.
-// Launch renders the joiner's files with the same bootstrap EC2's user data uses.
+// Launch writes the files the controller rendered, as EC2's user data does.
 
 export class LocalFleet implements Fleet {
   constructor(
     private readonly processes: ProcessFleet,
     private readonly cluster: string,
-    private readonly superPassword: SuperPassword,
   ) {}
 
   async list(): Promise<Instance[]> {
@@ -28,25 +26,28 @@ export class LocalFleet implements Fleet {
     }));
   }
 
+  layout(serverId: ServerId): BootLayout {
+    return this.processes.placementOf(serverId);
+  }
+
+  /** A local server's address is fixed by its id. */
+  async reserveAddresses(servers: readonly { serverId: ServerId }[]): Promise<AddressReservation> {
+    return new Map(servers.map((s) => [s.serverId, this.processes.placementOf(s.serverId).host]));
+  }
+
   async launch(request: LaunchRequest): Promise<Instance> {
     const running = (await this.list()).find((i) => i.serverId === request.serverId && i.state === 'running');
     if (running) return running; // the same operation, retried
-    const digest = superDigest(await this.superPassword());
-    await this.processes.launch(request.serverId, (placement) => {
+    const reserved = request.reservation?.get(request.serverId);
+    const placement = this.processes.placementOf(request.serverId);
+    if (reserved !== undefined && reserved !== placement.host) {
+      throw new InvalidInputError(`launch of server ${request.serverId}`, [`reservation: ${reserved} is not its local address ${placement.host}`]);
+    }
+    await this.processes.launch(request.serverId, (p) => {
       // What EC2 keeps in tags, a local server keeps beside its files.
-      writeFileSync(join(placement.configDir, 'zone'), request.zone);
-      if (request.spec.launchTemplate) writeFileSync(join(placement.configDir, 'launch-template-version'), request.spec.launchTemplate.version);
-      return renderServerFiles({
-        cluster: this.cluster,
-        settings: request.spec.zookeeper,
-        allowEvenVoters: request.spec.voters.allowEven,
-        serverId: request.serverId,
-        host: placement.host,
-        configDir: placement.configDir,
-        dataDir: placement.dataDir,
-        superDigest: digest,
-        membership: { kind: 'join', committed: request.committed },
-      });
+      writeFileSync(join(p.configDir, 'zone'), request.zone);
+      if (request.launchTemplate) writeFileSync(join(p.configDir, 'launch-template-version'), request.launchTemplate.version);
+      return request.files;
     });
     const instance = (await this.list()).find((i) => i.serverId === request.serverId);
     if (!instance) throw new Error(`server ${request.serverId} started but is not listed`);
@@ -61,6 +62,15 @@ export class LocalFleet implements Fleet {
   async terminate(serverId: ServerId): Promise<void> {
     await this.processes.stop(serverId, 'kill');
     this.processes.removeFiles(serverId);
+  }
+
+  /** Local servers are this fleet's own processes: none is foreign. */
+  async findByAddress(): Promise<ReadonlyMap<string, ForeignInstance>> {
+    return new Map();
+  }
+
+  async adopt(): Promise<void> {
+    throw new InvalidInputError('adopt', ['target: adopt takes over EC2 instances; a local cluster is created by `create` or `npm start`']);
   }
 }
 

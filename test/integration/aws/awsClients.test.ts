@@ -56,7 +56,7 @@ describe('the AWS clients of the wiring', () => {
     const started = Date.now();
     const errors = await Promise.all([
       rejection(deps.store.listClusters()),
-      rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', superPassword: async () => 'pw', log: quiet }).list()),
+      rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', log: quiet }).list()),
       rejection(deps.load.loadWindow('orders', [1], 300, Date.now())),
     ]);
     const elapsedMs = Date.now() - started;
@@ -78,7 +78,7 @@ describe('the AWS clients of the wiring', () => {
   it('say that a reset connection was reset, not only that it timed out', async () => {
     respond = (req) => req.socket.resetAndDestroy();
     const clients = awsClients();
-    const err = await rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', superPassword: async () => 'pw', log: quiet }).list());
+    const err = await rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', log: quiet }).list());
     expect(err).toBeInstanceOf(AwsCallError);
     expect((err as AwsCallError).message).toMatch(/^ec2 DescribeInstances orders failed: TimeoutError \(ECONNRESET: .*2 attempts\)$/);
     expect((err as AwsCallError).context).toMatchObject({ code: 'TimeoutError', cause: expect.stringMatching(/^ECONNRESET/) });
@@ -101,7 +101,7 @@ describe('the AWS clients of the wiring', () => {
     const clients = awsClients();
     const deps = buildAwsDeps(EnvSchema.parse({}), clients, quiet);
     const ssm = await rejection(deps.store.listClusters());
-    const ec2 = await rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', superPassword: async () => 'pw', log: quiet }).list());
+    const ec2 = await rejection(new Ec2Fleet(clients.ec2, { deployment: 'zk-autoscaler-dev', cluster: 'orders', log: quiet }).list());
     const cloudWatch = await rejection(deps.load.loadWindow('orders', [1], 300, Date.now()));
     for (const err of [ssm, ec2, cloudWatch]) {
       expect(err).toBeInstanceOf(AwsAccessError);

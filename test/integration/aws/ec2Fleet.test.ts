@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { clientToken, Ec2Fleet, TAG } from '../../../lib/adapters/aws/ec2Fleet.js';
 import { jsonLog } from '../../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, EnvSchema } from '../../../lib/config/index.js';
-import { memberAt, parseDynamicConfig } from '../../../lib/core/index.js';
+import { launchRequest } from '../../../lib/controller/index.js';
+import { memberAt, parseDynamicConfig, type ServerId } from '../../../lib/core/index.js';
 import { InvalidInputError } from '../../../lib/errors.js';
+import type { LaunchRequest } from '../../../lib/ports/index.js';
+import { superUserOf } from '../../../lib/wiring/local.js';
 import { FakeEc2 } from '../../support/fakeEc2.js';
 
 // The EC2 Fleet at the SDK command level.
@@ -19,13 +22,18 @@ const spec = ClusterSpecSchema.parse({
   ],
 });
 const committed = [1, 2, 3].map((id) => memberAt(spec.zookeeper, id, `10.0.1.${id}`, 'voter'));
-const request = { spec, serverId: 4, role: 'voter' as const, zone: 'eu-west-1b', operationId: 'replace-4', committed };
+/** A joiner's launch as the controller renders it for EC2's layout. */
+function launchOf(serverId: ServerId, operationId: string): Promise<LaunchRequest> {
+  const fleet = new Ec2Fleet(new FakeEc2().client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', log: jsonLog(() => undefined) });
+  return launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId, role: 'voter', zone: 'eu-west-1b', operationId }, { kind: 'join', committed });
+}
+const request = await launchOf(4, 'replace-4');
 
 const quiet = jsonLog(() => undefined);
 
 function setup() {
   const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
-  return { ec2, fleet: new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', superPassword: async () => 'secret', log: quiet }) };
+  return { ec2, fleet: new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', log: quiet }) };
 }
 
 /** A fleet whose warnings are kept. */
@@ -35,11 +43,11 @@ function watched(ec2: FakeEc2, deployment: string): { fleet: Ec2Fleet; warnings:
     const entry = JSON.parse(line) as { level: string; message: string; instanceId?: string };
     if (entry.level === 'warn') warnings.push(`${entry.instanceId}: ${entry.message}`);
   }, 'debug');
-  return { fleet: new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: async () => 'secret', log }), warnings };
+  return { fleet: new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', log }), warnings };
 }
 
 describe('Ec2Fleet', () => {
-  it('launches from the template into the chosen zone\'s subnet, tagged, with the bootstrap\'s files as user data and a token from the operation', async () => {
+  it('launches from the template into the chosen zone\'s subnet, tagged, with the rendered files as user data and a token from the operation', async () => {
     const { ec2, fleet } = setup();
     await fleet.launch(request);
     const run = ec2.runs[0];
@@ -75,8 +83,8 @@ describe('Ec2Fleet', () => {
     expect((await fleet.launch(request)).instanceId).toBe(first.instanceId);
     expect(ec2.runs).toHaveLength(1);
     ec2.describeLag = 3;
-    const lagged = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
-    const again = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
+    const lagged = await fleet.launch(await launchOf(5, 'add-5'));
+    const again = await fleet.launch(await launchOf(5, 'add-5'));
     expect(again.instanceId).toBe(lagged.instanceId);
     expect(ec2.runs.map((r) => r.ClientToken).slice(1)).toEqual(Array(2).fill(clientToken('zk-autoscaler-prod', 'orders', 'add-5', 'eu-west-1b')));
     expect(ec2.instances.size).toBe(2);
@@ -137,18 +145,18 @@ describe('Ec2Fleet', () => {
     const instance = await fleet.launch(request);
     ec2.boot();
     ec2.impaired.add(instance.instanceId);
-    const bad = await fleet.launch({ ...request, serverId: 5, operationId: 'add-5' });
+    const bad = await fleet.launch(await launchOf(5, 'add-5'));
     ec2.boot();
     const badTag = ec2.instances.get(bad.instanceId)?.Tags?.find((t) => t.Key === TAG.serverId);
     if (badTag) badTag.Value = 'four';
     expect((await fleet.list()).map((i) => [i.serverId, i.state, i.zone])).toEqual([[4, 'impaired', 'eu-west-1b']]);
   });
 
-  it('refuses a spec without a launch template or a zone without a subnet, launching nothing', async () => {
+  it('refuses a launch without a launch template or into a zone without a subnet, launching nothing', async () => {
     const { ec2, fleet } = setup();
-    const { launchTemplate: _, ...bare } = spec;
-    await expect(fleet.launch({ ...request, spec: bare })).rejects.toThrow(InvalidInputError);
-    await expect(fleet.launch({ ...request, spec: { ...spec, zones: [{ name: 'eu-west-1b' }] } })).rejects.toThrow('zones: zone eu-west-1b has no subnetId');
+    const { launchTemplate: _, ...bare } = request;
+    await expect(fleet.launch(bare)).rejects.toThrow(InvalidInputError);
+    await expect(fleet.launch({ ...request, zones: [{ name: 'eu-west-1b' }] })).rejects.toThrow('zones: zone eu-west-1b has no subnetId');
     expect(ec2.runs).toEqual([]);
   });
 
@@ -202,10 +210,63 @@ describe('Ec2Fleet', () => {
     expect(ec2.mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([[ours.instanceId]]);
   });
 
+  it('reserves free addresses in each zone\'s subnet for servers created together, launches each at its own, and gives a resumed creation the same ones', async () => {
+    const { ec2, fleet } = setup();
+    const servers = [{ serverId: 1, zone: 'eu-west-1a' }, { serverId: 2, zone: 'eu-west-1b' }, { serverId: 3, zone: 'eu-west-1c' }];
+    const reservation = await fleet.reserveAddresses(servers, spec.zones);
+    expect([...reservation].map(([id, host]) => [id, host.split('.').slice(0, 3).join('.')])).toEqual([[1, '10.0.1'], [2, '10.0.2'], [3, '10.0.3']]);
+    for (const host of reservation.values()) expect(Number(host.split('.')[3])).toBeGreaterThanOrEqual(4); // AWS keeps .0-.3
+    const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservation.get(s.serverId) ?? '', 'voter'));
+    const first = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 1, role: 'voter', zone: 'eu-west-1a', operationId: 'create-1' }, { kind: 'initial', members }, reservation);
+    const instance = await fleet.launch(first);
+    expect(instance.host).toBe(reservation.get(1));
+    expect(ec2.runs[0]).toMatchObject({ SubnetId: 'subnet-a', PrivateIpAddress: reservation.get(1) });
+    const tags = Object.fromEntries((ec2.runs[0]?.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags[TAG.reservation]).toBe([...reservation].map(([id, host]) => `${id}=${host}`).join(' '));
+    ec2.boot();
+    // Run again after an interruption: the addresses the first server's files name come back.
+    expect(await fleet.reserveAddresses(servers, spec.zones)).toEqual(reservation);
+    // A reserved address is in its zone's subnet: no capacity there is no fallback elsewhere.
+    ec2.noCapacity.add('subnet-b');
+    const second = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 2, role: 'voter', zone: 'eu-west-1b', operationId: 'create-2' }, { kind: 'initial', members }, reservation);
+    await expect(fleet.launch(second)).rejects.toThrow('InsufficientInstanceCapacity');
+    expect(ec2.runs.map((r) => r.SubnetId)).toEqual(['subnet-a', 'subnet-b']);
+  });
+
+  it('skips an address another interface holds when reserving', async () => {
+    const { ec2, fleet } = setup();
+    const [first] = await fleet.reserveAddresses([{ serverId: 1, zone: 'eu-west-1a' }], spec.zones).then((r) => [...r.values()]);
+    // Someone else's instance takes that address before this creation launches.
+    const { fleet: other } = watched(ec2, 'zk-autoscaler-other');
+    await other.launch({ ...(await launchOf(9, 'add-9')), zone: 'eu-west-1a', reservation: new Map([[9, first ?? '']]) });
+    const again = await fleet.reserveAddresses([{ serverId: 1, zone: 'eu-west-1a' }], spec.zones);
+    expect(again.get(1)).not.toBe(first);
+  });
+
+  it('adopts running instances found by address: records them, tags them, and lists them from then on; a retagged one is not trusted', async () => {
+    const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
+    let record = new Map<string, number>();
+    const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', log: quiet, adopted: async () => record, recordAdopted: async (r) => void (record = new Map(r)) });
+    // An ensemble someone else launched: three instances, no tags of ours.
+    const stranger = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-hand', cluster: 'legacy', log: quiet });
+    const theirs = await Promise.all([1, 2, 3].map(async (id) => stranger.launch({ ...(await launchOf(id + 10, `hand-${id}`)), zone: `eu-west-1${'abc'[id - 1]}` })));
+    ec2.boot();
+    const found = await fleet.findByAddress([...theirs.map((i) => i.host), '10.9.9.9']);
+    expect([...found.keys()]).toEqual(theirs.map((i) => i.host));
+    expect(await fleet.list()).toEqual([]);
+    await fleet.adopt(theirs.map((i, k) => ({ serverId: k + 1, role: 'voter' as const, instance: found.get(i.host) as NonNullable<ReturnType<typeof found.get>> })));
+    expect(Object.fromEntries(record)).toEqual(Object.fromEntries(theirs.map((i, k) => [i.instanceId, k + 1])));
+    expect((await fleet.list()).map((i) => [i.serverId, i.instanceId, i.zone])).toEqual(theirs.map((i, k) => [k + 1, i.instanceId, `eu-west-1${'abc'[k]}`]));
+    // Someone retags an adopted instance as another server: the record does not say so.
+    const tag = ec2.instances.get(theirs[2]?.instanceId ?? '')?.Tags?.find((t) => t.Key === TAG.serverId);
+    if (tag) tag.Value = '7';
+    expect((await fleet.list()).map((i) => i.serverId)).toEqual([1, 2]);
+  });
+
   it('refuses a deployment id that is not lowercase letters, digits and "-", or longer than 32 characters', () => {
     const ec2 = new FakeEc2();
     for (const deployment of ['', 'Prod', 'zk_prod', 'a'.repeat(33), 'prod\nx']) {
-      expect(() => new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', superPassword: async () => 'secret', log: quiet }), deployment).toThrow(InvalidInputError);
+      expect(() => new Ec2Fleet(ec2.client, { deployment, cluster: 'orders', log: quiet }), deployment).toThrow(InvalidInputError);
     }
   });
 

@@ -1,4 +1,4 @@
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { RequestNotRecordedError, SsmStateStore } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
@@ -70,20 +70,6 @@ describe('SsmStateStore', () => {
     let n = 0;
     ssm.beforePut = (p) => ssm.set(p, JSON.stringify([{ ...theirs, id: `rival-${n++}` }]));
     await expect(store.addRequest('orders', { id: 'late', kind: 'report', serverId: 3, reason: 'slow', at: 3 })).rejects.toThrow(RequestNotRecordedError);
-  });
-
-  it('decrypts the super password once per 15 min per container, not every tick', async () => {
-    const ssm = new FakeSsm();
-    ssm.set('/zk-autoscaler/orders/super-password', 'first-password-of-24-chars', 'SecureString');
-    let now = T0;
-    const store = new SsmStateStore(ssm.client, '/zk-autoscaler', noWait, () => now);
-    expect(await store.readSuperPassword('orders')).toBe('first-password-of-24-chars');
-    ssm.set('/zk-autoscaler/orders/super-password', 'rotated-password-24-chars', 'SecureString');
-    now += 14 * 60_000;
-    expect(await store.readSuperPassword('orders')).toBe('first-password-of-24-chars');
-    now += 60_000;
-    expect(await store.readSuperPassword('orders')).toBe('rotated-password-24-chars');
-    expect(ssm.mock.commandCalls(GetParameterCommand).map((c) => c.args[0].input.WithDecryption)).toEqual([true, true]);
   });
 
   it('publishes the connect strings only when they change', async () => {

@@ -380,7 +380,6 @@ function gatedStore(store: StateStore, gate: <T>(call: string, work: () => Promi
     addRequest: (c, r) => gate('store.addRequest', () => store.addRequest(c, r)),
     publishConnectString: (c, render) => gate('store.publishConnectString', () => store.publishConnectString(c, render)),
     readConnectString: (c) => gate('store.readConnectString', () => store.readConnectString(c)),
-    readSuperPassword: (c) => gate('store.readSuperPassword', () => store.readSuperPassword(c)),
   };
 }
 

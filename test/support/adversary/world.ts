@@ -4,6 +4,7 @@ import type { ClusterPorts } from '../../../lib/controller/index.js';
 import { applyChange, hasQuorum, memberAt, voterIds, type EnsembleConfig, type Instance, type MemberProbe, type MembershipChange, type ServerId } from '../../../lib/core/index.js';
 import type { Ensemble, EnsembleSession, Fleet, LaunchRequest, Probe, ReconfigOutcome } from '../../../lib/ports/index.js';
 import { modelHealth } from '../../../lib/sim/index.js';
+import { fleetDouble, testSuperUser } from '../doubles.js';
 import { BadVersionError, ConnectionLossError, NewConfigNoQuorumError, ZooKeeperTimeoutError } from '../../../lib/zk/index.js';
 
 // A model AWS world for the whole controller: EC2 (instances with a real zone, a private IP that can
@@ -190,19 +191,19 @@ export class ModelWorld {
   // ---- the ports, for one invocation ----
 
   portsFor(invocation: Invocation, gate: <T>(call: string, work: () => Promise<T>) => Promise<T> = (_c, w) => w()): ClusterPorts {
-    const fleet: Fleet = {
+    const fleet: Fleet = fleetDouble({
       list: () => gate('fleet.list', async () => this.hop(() => this.list())),
       launch: (request) => gate('fleet.launch', async () => this.hop(() => this.act(invocation, 'launch', `launch ${request.serverId} in ${request.zone} (${request.operationId})`, () => this.launch(request)))),
       terminate: (serverId) => gate('fleet.terminate', async () => this.hop(() => this.act(invocation, 'terminate', `terminate ${serverId}`, () => this.terminate(serverId)))),
       bootLog: (serverId) => gate('fleet.bootLog', async () => this.hop(() => this.bootLog(serverId))),
-    };
+    });
     const probe: Probe = {
       probe: (targets) => gate('probe', async () => this.hop(() => targets.map((t) => this.probe(t.serverId, t.host)))),
       // No client opens a session in this world: the leader's list is empty.
       sessions: () => gate('probe.sessions', async () => this.hop(() => [])),
     };
     const ensemble: Ensemble = { open: (connect) => gate('ensemble.open', async () => this.hop(() => this.session(invocation, connect, gate))) };
-    return { fleet, probe, ensemble };
+    return { fleet, probe, ensemble, superUser: testSuperUser() };
   }
 
   /** A few microtask hops, seeded: two invocations at once interleave differently per history. */
@@ -239,7 +240,7 @@ export class ModelWorld {
     // ClientToken: the same operation is the same instance, whatever DescribeInstances shows.
     const same = this.instances.find((i) => i.operationId === request.operationId);
     if (same) return this.shown(same);
-    const order = [request.zone, ...request.spec.zones.map((z) => z.name).filter((z) => z !== request.zone)];
+    const order = [request.zone, ...request.zones.map((z) => z.name).filter((z) => z !== request.zone)];
     const zone = order.find((z) => !this.zonesWithoutCapacity.has(z) && !this.zonesDown.has(z));
     if (zone === undefined) {
       throw new AwsCallError('ec2', 'RunInstances', `server ${request.serverId}`, 'InsufficientInstanceCapacity');
@@ -249,7 +250,7 @@ export class ModelWorld {
       this.badLaunchesUsed++;
       this.lastBadLaunchAt = this.now;
     }
-    return this.shown(this.launchInstance({ serverId: request.serverId, zone, operationId: request.operationId, templateVersion: request.spec.launchTemplate?.version, booted: false, fault }));
+    return this.shown(this.launchInstance({ serverId: request.serverId, zone, operationId: request.operationId, templateVersion: request.launchTemplate?.version, booted: false, fault }));
   }
 
   private shown(i: ModelInstance): Instance {
@@ -349,6 +350,7 @@ export class ModelWorld {
       readConfig: () => gate('session.readConfig', async () => this.hop(() => (live('getConfig'), this.config))),
       reconfig: (change, plannedFrom) => gate('session.reconfig', async () => this.hop(() => this.act(invocation, 'reconfig', describe(change), () => this.reconfig(change, plannedFrom, live, call)))),
       confirmWrite: () => gate('session.confirmWrite', async () => this.hop(() => live('setData'))),
+      reconfigAccess: async () => 'authorised',
       close: async () => undefined,
     };
   }

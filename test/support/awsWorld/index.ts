@@ -119,12 +119,13 @@ export interface AwsWorld {
 const CREDENTIALS = { accessKeyId: 'AKIDTESTWORLD', secretAccessKey: 'test-world-secret' };
 const WAIT_STEP_MS = 50;
 
-/** One subnet per zone, `127.<x>.<k>.0/24`, with x chosen so that nothing answers on its addresses. */
+/** One subnet per zone (`subnet-0e2e<k>`), `127.<x>.<k>.0/24`, with x chosen so that nothing answers on its addresses. */
 export async function loopbackSubnets(zones: readonly string[], clientPort = 2181): Promise<FakeSubnet[]> {
   const subnets: FakeSubnet[] = [];
   for (const [k, zone] of zones.entries()) {
     const prefix = await freeAddressPrefix(clientPort, k);
-    subnets.push({ subnetId: `subnet-${zone}`, zone, cidr: `${prefix}.0/24` });
+    // Ids shaped as EC2 makes them (the spec accepts no other): subnet-0e2e0, subnet-0e2e1...
+    subnets.push({ subnetId: `subnet-0e2e${k.toString(16)}`, zone, cidr: `${prefix}.0/24` });
   }
   return subnets;
 }
