@@ -46,21 +46,28 @@ function problemsOf(req: BootstrapRequest): string[] {
 describe('renderServerFiles', () => {
   it('renders zoo.cfg with reconfig on, standalone off, the controller\'s 4lw, the AdminServer on loopback, the super digest and a bounded election back-off', () => {
     const files = renderServerFiles(request());
-    const lines = files.zooCfg.split('\n');
-    expect(lines).toEqual(
-      expect.arrayContaining([
-        'reconfigEnabled=true',
-        'standaloneEnabled=false',
-        '4lw.commands.whitelist=ruok,srvr,mntr,conf,isro,dump',
-        'admin.enableServer=true',
-        'admin.serverAddress=127.0.0.1',
-        'admin.serverPort=8080',
-        'dataDir=/var/lib/zookeeper',
-        'dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic',
-        'DigestAuthenticationProvider.superDigest=super:lK75jTNcA+U9vtVEw5vB51mj/w4=',
-        'fastleader.maxNotificationInterval=2000',
-      ]),
-    );
+    // Every setting, exactly, in order: an extra line (skipACL=yes) or a key rendered twice fails.
+    const settingLines = files.zooCfg.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(settingLines).toEqual([
+      'tickTime=2000',
+      'initLimit=10',
+      'syncLimit=5',
+      'dataDir=/var/lib/zookeeper',
+      'dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic',
+      'reconfigEnabled=true',
+      'standaloneEnabled=false',
+      '4lw.commands.whitelist=ruok,srvr,mntr,conf,isro,dump',
+      'admin.enableServer=true',
+      'admin.serverAddress=127.0.0.1',
+      'admin.serverPort=8080',
+      'preAllocSize=65536',
+      'autopurge.snapRetainCount=3',
+      'autopurge.purgeInterval=1',
+      'DigestAuthenticationProvider.superDigest=super:lK75jTNcA+U9vtVEw5vB51mj/w4=',
+      'fastleader.maxNotificationInterval=2000',
+    ]);
+    // Comments are the only other lines: nothing ZooKeeper would read hides among them.
+    expect(files.zooCfg.split('\n').filter((l) => l.startsWith('#'))).toHaveLength(2);
     // ZooKeeper takes the client address from the server line; a clientPort here would fight it.
     expect(files.zooCfg).not.toMatch(/^clientPort=/m);
     expect(files.myid).toBe('1\n');
@@ -121,6 +128,16 @@ describe('renderServerFiles', () => {
       [3, 'voter'],
       [7, 'observer'],
     ]);
+    // The exact text: a member line rendered twice would parse to the same members.
+    expect(files.dynamicConfig).toBe(
+      [
+        'server.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181',
+        'server.2=10.0.0.2:2888:3888:participant;10.0.0.2:2181',
+        'server.3=10.0.0.3:2888:3888:participant;10.0.0.3:2181',
+        'server.7=10.0.0.7:2888:3888:observer;10.0.0.7:2181',
+        '',
+      ].join('\n'),
+    );
     expect(files.myid).toBe('7\n');
   });
 

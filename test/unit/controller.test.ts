@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
-import { adminServerFor, runTick, tickCluster } from '../../lib/controller/index.js';
+import { adminServerFor, runTick, tickCluster, type Deps } from '../../lib/controller/index.js';
 import type { StateStore } from '../../lib/ports/index.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
@@ -53,6 +53,32 @@ async function setup(clusters: string[]) {
   return { memory, models, deps, calls, acts };
 }
 
+/** The same deps, with every admin session's confirmWrite recorded in `acts` and made to fail
+ * while `failing.now` is true. */
+function confirming(deps: Deps, acts: string[], failing: { now: boolean }): Deps {
+  return {
+    ...deps,
+    portsFor: async (cluster, spec) => {
+      const ports = await deps.portsFor(cluster, spec);
+      return {
+        ...ports,
+        ensemble: {
+          open: async (connect) => {
+            const session = await ports.ensemble.open(connect);
+            return {
+              ...session,
+              confirmWrite: async () => {
+                acts.push('confirmWrite');
+                if (failing.now) throw new Error('confirmation write timed out');
+              },
+            };
+          },
+        },
+      };
+    },
+  };
+}
+
 describe('the controller tick', () => {
   it('writes nothing and takes no lease on a steady tick', async () => {
     const { deps, calls } = await setup(['orders']);
@@ -103,5 +129,24 @@ describe('the controller tick', () => {
     const moved = [instance(1), { ...instance(2), host: hostOf(12) }];
     expect(adminServerFor(c, probes, moved, (id) => id !== 1, undefined)).toBeUndefined();
     expect(adminServerFor(c, probes, [...moved, instance(3, 'stopped')], () => true, undefined)?.serverId).toBe(1);
+  });
+
+  it('stops a server only after a write went through the quorum, and not at all when that write fails', async () => {
+    const { deps, models, acts } = await setup(['orders']);
+    const model = models.get('orders') as ModelEnsemble;
+    // Server 9 runs outside the config (a stray): the tick's step is to stop it.
+    model.apply({ kind: 'launch', serverId: 9, role: 'observer', zone: 'a', operationId: 'stray', why: '' });
+    const failing = { now: true };
+    const refused = await tickCluster(confirming(deps, acts, failing), 'orders', { kind: 'schedule' });
+    expect(refused.outcome).toBe('failed');
+    const calls = (): string[] => acts.filter((a) => !a.includes(':')); // without setup's write-ahead notes
+    expect(calls()).toEqual(['confirmWrite']);
+    expect(model.servers.get(9)?.state).toBe('running');
+
+    failing.now = false;
+    const done = await tickCluster(confirming(deps, acts, failing), 'orders', { kind: 'schedule' });
+    expect(done).toMatchObject({ outcome: 'acted', step: { kind: 'terminate', serverId: 9 } });
+    expect(calls()).toEqual(['confirmWrite', 'confirmWrite', 'terminate']);
+    expect(model.servers.get(9)?.state).toBe('terminated');
   });
 });

@@ -64,7 +64,26 @@ describe('decide', () => {
     expect(decision(spec, observe(spec), undefined, T0 + 8 * 3_600_000).observers.desired).toBe(0);
   });
 
-  it('replaces failed voters before failed observers, and outdated servers one at a time with the leader last', () => {
+  it('replaces failed voters before failed observers, each role oldest failure first, then requested, then outdated', () => {
+    // Observer 6 failed first of all, so an order by failure time alone would put it first; voter 3
+    // failed after voter 2. Voter 5 is asked for by an operator, voter 4 runs an old template.
+    const spec = testSpec({ voters: { desired: 5 }, observers: { min: 0, max: 10 }, launchTemplate: { id: 'lt-1', version: '7' } });
+    const launched = observe(spec, { voters: [1, 2, 3, 4, 5], observers: [6, 7], leader: 1, down: [2, 3, 6, 7] });
+    const observed = { ...launched, instances: launched.instances.map((i) => ({ ...i, launchTemplateVersion: i.serverId === 4 ? '6' : '7' })) };
+    const missing = (serverId: number, seconds: number) => ({ serverId, misses: 5, missingSince: T0 - seconds * 1000, lastMiss: 'no answer (refused)', slowTicks: 0 });
+    const state = stateFor(spec, observed, { health: [missing(6, 300), missing(3, 60), missing(2, 120), missing(7, 90)], replaceRequests: [5] });
+    const d = decision(spec, observed, state);
+    expect(d.replacements.map((r) => [r.serverId, r.reason])).toEqual([
+      [2, 'failed'],
+      [3, 'failed'],
+      [6, 'failed'],
+      [7, 'failed'],
+      [5, 'requested'],
+      [4, 'outdated'],
+    ]);
+  });
+
+  it('replaces outdated servers one at a time with the leader last', () => {
     const spec = testSpec({ launchTemplate: { id: 'lt-1', version: '7' } });
     const launched = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 1 });
     const observed = { ...launched, instances: launched.instances.map((i) => ({ ...i, launchTemplateVersion: '6' })) };
