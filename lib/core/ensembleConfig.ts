@@ -59,6 +59,9 @@ function parseLines(text: string, source: string): { members: ConfigMember[]; ve
     if (key === 'version') {
       if (version !== undefined) issues.push(`${where}: second version line`);
       else if (!/^[0-9a-fA-F]{1,16}$/.test(value)) issues.push(`${where}: version must be hex, got ${JSON.stringify(value)}`);
+      // A version is the zxid of a reconfig, epoch 1 or later; 0 means reconfig is off. Epoch 0 with
+      // a count is none of these: a `version=` line cut short (the znode ends with it).
+      else if (BigInt(`0x${value}`) !== 0n && BigInt(`0x${value}`) < FIRST_EPOCH) issues.push(`${where}: version ${value} has epoch 0, which no config has (a line cut short?)`);
       else version = BigInt(`0x${value}`);
       return;
     }
@@ -127,6 +130,9 @@ function parsePort(name: string, text: string | undefined): number | string {
   if (port < 1 || port > 65535) return `${name} must be 1..65535, got ${port}`;
   return port;
 }
+
+/** The first zxid of epoch 1: the version of the first config a leader commits. */
+const FIRST_EPOCH = 1n << 32n;
 
 function sortById(members: readonly ConfigMember[]): ConfigMember[] {
   return [...members].sort((a, b) => a.serverId - b.serverId);

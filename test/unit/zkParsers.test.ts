@@ -193,7 +193,7 @@ describe('/zookeeper/config', () => {
   });
 
   it('names the line and what is wrong with it', () => {
-    expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant\nversion=1', 'znode'))).toEqual([
+    expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant\nversion=100000000', 'znode'))).toEqual([
       'line 1 "server.1=127.0.0.1:2888:3888:participant": no client address (";host:port")',
     ]);
     expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:leader;127.0.0.1:2181\nversion=1', 'znode'))[0]).toMatch(
@@ -202,6 +202,15 @@ describe('/zookeeper/config', () => {
     expect(issuesOf(() => parseEnsembleConfig('server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181', 'znode'))).toEqual([
       'version: missing (no "version=" line)',
     ]);
+  });
+
+  it('refuses a version line cut short (epoch 0), and takes version 0 (reconfig off)', () => {
+    const server = 'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181';
+    expect(issuesOf(() => parseEnsembleConfig(`${server}\nversion=1000000`, 'znode'))).toEqual([
+      'line 2 "version=1000000": version 1000000 has epoch 0, which no config has (a line cut short?)',
+    ]);
+    expect(parseEnsembleConfig(`${server}\nversion=0`, 'znode').version).toBe(0n);
+    expect(parseEnsembleConfig(`${server}\nversion=100000000`, 'znode').version).toBe(0x100000000n);
   });
 });
 
