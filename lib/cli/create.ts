@@ -18,8 +18,8 @@ const STEP_INTERVAL_MS = 1_000;
 
 export async function createAndWait(deps: Deps, cluster: string, timeoutMs: number): Promise<{ created: CreateResult; tick?: TickResult }> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const created = await createStep(deps, cluster);
+  for (let begun = false; ; begun = true) {
+    const created = await createStep(deps, cluster, { begun });
     if (created.outcome === 'created') return { created, tick: await tickCluster(deps, cluster, { kind: 'manual', command: 'create' }) };
     if (Date.now() + STEP_INTERVAL_MS > deadline) return { created };
     await sleep(STEP_INTERVAL_MS);

@@ -32,16 +32,23 @@ export interface CreateResult {
   readonly members: readonly ConfigMember[];
 }
 
-/** One step of a creation: launches what is missing, and writes the state once a quorum serves. */
-export async function createStep(deps: Deps, cluster: string): Promise<CreateResult> {
+/** One step of a creation: launches what is missing, and writes the state once a quorum serves.
+ * `begun`: an earlier step of this same creation passed the checks; a state found now was written
+ * by a tick that saw its quorum serve first (it manages the cluster from then on). */
+export async function createStep(deps: Deps, cluster: string, options: { begun?: boolean } = {}): Promise<CreateResult> {
   const spec = await deps.store.readSpec(cluster);
-  if (await deps.store.readState(cluster)) {
+  const stored = await deps.store.readState(cluster);
+  if (stored && !options.begun) {
     throw new InvalidInputError(`create ${cluster}`, [`cluster: ${cluster} was created before (its controller state exists); create never starts an ensemble over existing data`]);
   }
   const ports = await deps.portsFor(cluster, spec);
   const ids: ServerId[] = Array.from({ length: spec.voters.desired }, (_, i) => i + 1);
   const servers = ids.map((serverId) => ({ serverId, zone: initialZone(spec, serverId) }));
   const instances = await ports.fleet.list();
+  if (stored) {
+    const members = instances.filter((i) => ids.includes(i.serverId) && i.state !== 'terminated').map((i) => memberAt(spec.zookeeper, i.serverId, i.host, 'voter'));
+    return { cluster, outcome: 'created', why: `a tick recorded ${cluster} while it was being created, and manages it from now on`, members };
+  }
   refuseOthers(cluster, instances, ids);
 
   const lease = await deps.store.acquireLease(cluster, `${deps.holder}:create`, deps.leaseTtlMs, deps.clock());

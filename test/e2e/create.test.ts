@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { jsonLog, placeLocalCluster, processFleetFor } from '../../lib/adapters/local/index.js';
 import { runCommand } from '../../lib/cli/commands.js';
 import { createAndWait, LOCAL_CREATE_TIMEOUT_MS } from '../../lib/cli/create.js';
-import { ClusterSpecSchema } from '../../lib/config/index.js';
+import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
 import { createStep } from '../../lib/controller/index.js';
 import { buildLocalDeps, type LocalDeps } from '../../lib/wiring/index.js';
 import { freeAddressPrefix } from '../support/addresses.js';
@@ -72,6 +72,22 @@ describe('create (local mode)', () => {
     const processes = processFleetFor(deps.store, 'fresh', ClusterSpecSchema.parse(SPEC));
     expect(processes.list().map((s) => [s.serverId, s.pid !== undefined])).toEqual([[1, true], [2, true], [3, true]]);
   }, 90_000);
+
+  it('hands a creation over to a tick that recorded the cluster meanwhile, and refuses a new create then', async () => {
+    const { deps, prefix } = await newHome();
+    placeLocalCluster(deps.store, 'fresh', { addressPrefix: prefix });
+    await deps.store.writeSpec('fresh', ClusterSpecSchema.parse(SPEC));
+    expect((await createStep(killedAfterFirstLaunch(deps), 'fresh')).outcome).toBe('starting');
+    // The schedule's tick ran between two steps of the creation and wrote the state first.
+    const lease = await deps.store.acquireLease('fresh', 'a-tick', 60_000, Date.now());
+    if (!lease) throw new Error('no lease');
+    await deps.store.writeState('fresh', initialState('fresh'), lease);
+    await deps.store.releaseLease(lease);
+    const handedOver = await createStep(deps, 'fresh', { begun: true });
+    expect(handedOver).toMatchObject({ outcome: 'created', why: 'a tick recorded fresh while it was being created, and manages it from now on' });
+    expect(handedOver.members.map((m) => m.serverId)).toEqual([1]);
+    await expect(createStep(deps, 'fresh')).rejects.toThrow('cluster: fresh was created before');
+  }, 30_000);
 
   it('refuses a cluster with servers but no state, naming them, and launches nothing', async () => {
     const { deps, prefix, cli } = await newHome();

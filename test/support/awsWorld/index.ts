@@ -37,13 +37,16 @@ import {
   GetParameterCommand,
   GetParameterHistory$,
   GetParameterHistoryCommand,
+  GetParameters$,
   GetParametersByPath$,
   GetParametersByPathCommand,
+  GetParametersCommand,
   PutParameter$,
   PutParameterCommand,
   type GetParameterCommandInput,
   type GetParameterHistoryCommandInput,
   type GetParametersByPathCommandInput,
+  type GetParametersCommandInput,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
 import { mkdtempSync } from 'node:fs';
@@ -150,6 +153,7 @@ export async function startAwsWorld(options: AwsWorldOptions): Promise<AwsWorld>
   const server = await startWireServer({
     ssm: {
       GetParameter: op(GetParameter$, (i: GetParameterCommandInput) => ssm.client.send(new GetParameterCommand(i))),
+      GetParameters: op(GetParameters$, (i: GetParametersCommandInput) => ssm.client.send(new GetParametersCommand(i))),
       GetParametersByPath: op(GetParametersByPath$, (i: GetParametersByPathCommandInput) => ssm.client.send(new GetParametersByPathCommand(i))),
       GetParameterHistory: op(GetParameterHistory$, (i: GetParameterHistoryCommandInput) => ssm.client.send(new GetParameterHistoryCommand(i))),
       PutParameter: op(PutParameter$, (i: PutParameterCommandInput) => ssm.client.send(new PutParameterCommand(i))),
