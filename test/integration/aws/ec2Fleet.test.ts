@@ -278,9 +278,27 @@ describe('Ec2Fleet', () => {
   });
 
   it('keeps client tokens within 64 characters, stable for one operation and zone', () => {
-    const long = clientToken('zk-autoscaler-production-eu-west', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a');
-    expect(long.length).toBeLessThanOrEqual(64);
-    expect(clientToken('zk-autoscaler-production-eu-west', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a')).toBe(long);
-    expect(clientToken('zk-autoscaler-dev', 'a-very-long-cluster-name-that-goes-on-and-on', 'replace-200', 'eu-central-1a')).not.toBe(long);
+    const deployment = 'zk-autoscaler-production-eu-west';
+    const cluster = 'a-very-long-cluster-name-that-goes-on-and-on';
+    const long = clientToken(deployment, cluster, 'replace-200', 'eu-central-1a');
+    const short = clientToken('dev', 'orders', 'replace-4', 'a');
+    for (const token of [long, short]) expect(token).toMatch(/^[!-~]{1,64}$/); // EC2: up to 64 ASCII characters
+    expect(clientToken(deployment, cluster, 'replace-200', 'eu-central-1a')).toBe(long);
+    // Each input has its own token, hashed or not: a constant, or a hash of only some inputs, fails.
+    expect(new Set([
+      long,
+      clientToken('zk-autoscaler-dev-eu-west-xxxxxxx', cluster, 'replace-200', 'eu-central-1a'),
+      clientToken(deployment, `${cluster}-2`, 'replace-200', 'eu-central-1a'),
+      clientToken(deployment, cluster, 'replace-201', 'eu-central-1a'),
+      clientToken(deployment, cluster, 'replace-200', 'eu-central-1b'),
+      short,
+      clientToken('dev', 'orders', 'replace-4', 'b'),
+    ]).size).toBe(7);
+    // Every launch a long-named cluster can make in a day (each id, each zone, one a minute) differs.
+    const tokens = new Set<string>();
+    for (let id = 1; id <= 254; id++) {
+      for (const zone of ['eu-central-1a', 'eu-central-1b', 'eu-central-1c']) tokens.add(clientToken(deployment, cluster, `replace-${id}-${(id * 60_000).toString(36)}`, zone));
+    }
+    expect(tokens.size).toBe(254 * 3);
   });
 });
