@@ -13,7 +13,7 @@ import {
   type ServerId,
   type Thought,
 } from '../../lib/core/index.js';
-import { config, down, instance, notServing, serving, stateFor, T0, testSpec } from '../support/world.js';
+import { config, down, hostOf, instance, notServing, serving, stateFor, T0, testSpec } from '../support/world.js';
 
 // The design's safety rules, checked on random worlds (specs, memberships, probe results, instance
 // states, operations in flight at any step, counters), and each shown to catch a planner that
@@ -26,7 +26,11 @@ interface World {
   readonly now: number;
 }
 
-const probeKinds = ['serving', 'serving', 'serving', 'serving', 'down', 'not-serving'] as const;
+/** Present in one world of five: each alone is common, all of them at once rare, so that worlds
+ * where the planner scales or replaces freely stay frequent. */
+const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+
+const probeKinds = ['serving', 'serving', 'serving', 'serving', 'serving', 'down', 'not-serving', 'bad-answer'] as const;
 
 const arbWorld: fc.Arbitrary<World> = fc
   .record({
@@ -48,34 +52,75 @@ const arbWorld: fc.Arbitrary<World> = fc
     extraInstance: fc.option(fc.integer({ min: 17, max: 20 }), { nil: undefined }),
     instanceGone: fc.option(fc.nat(), { nil: undefined }),
     elapsed: fc.integer({ min: 0, max: 2_000_000 }),
+    // What operators, the spec and the world add: a replace request (in the requests document or
+    // already in the state), a launch template some instances predate, read load, a schedule that
+    // is or is not in force, zones avoided after failed launches, two servers that say they lead,
+    // a member on a ZooKeeper too old for reconfig.
+    replaceRequest: sometimes(fc.record({ pick: fc.nat(), inState: fc.boolean() })),
+    template: sometimes(fc.array(fc.constantFrom('6', '7', '7'), { minLength: 12, maxLength: 12 })),
+    load: sometimes(fc.integer({ min: 0, max: 20_000 })),
+    schedule: sometimes(fc.record({ observersMin: fc.integer({ min: 0, max: 5 }), inForce: fc.boolean() })),
+    avoided: sometimes(fc.subarray(['a', 'b', 'c'], { minLength: 1 })).map((zones) => zones ?? []),
+    secondLeader: sometimes(fc.nat()),
+    // A quiet world, sized as its spec asks, every member serving, nothing in flight: where the
+    // planner rests unless a request, a template, load or a schedule says otherwise.
+    quiet: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    oldVersion: sometimes(fc.record({ pick: fc.nat(), version: fc.constantFrom('3.5.5', '3.6.1', '3.4.14') })),
   })
   .map((r) => {
-    const spec = testSpec({ voters: { min: 1, desired: r.votersDesired, max: 7 }, observers: { min: 0, desired: r.observersDesired, max: 5 }, paused: r.paused });
-    const ids = [...r.ids].sort((a, b) => a - b);
-    const observers = ids.slice(0, Math.min(r.observerCount, ids.length - 1));
+    const sorted = [...r.ids].sort((a, b) => a - b);
+    const observerCount = Math.min(r.observerCount, sorted.length - 1);
+    // A quiet world has an odd voter count: drop its last id when the voters would be even.
+    const ids = r.quiet && (sorted.length - observerCount) % 2 === 0 ? sorted.slice(0, -1) : sorted;
+    const observers = ids.slice(0, Math.min(observerCount, ids.length - 1));
     const voters = ids.filter((id) => !observers.includes(id));
-    const kindOf = (id: ServerId): (typeof probeKinds)[number] => r.probeKinds[(id - 1) % 12] ?? 'serving';
+    const spec = testSpec({
+      voters: { min: 1, desired: r.quiet ? voters.length : r.votersDesired, max: 7 },
+      observers: { min: 0, desired: r.quiet ? observers.length : r.observersDesired, max: 5 },
+      paused: r.paused && !r.quiet,
+      ...(r.template ? { launchTemplate: { id: 'lt-1', version: '7' } } : {}),
+      ...(r.load !== undefined ? { load: { targets: { requestsPerSecond: 1000 } } } : {}),
+      // T0 is a Tuesday, 12:00 UTC; a world is at most 34 min later.
+      ...(r.schedule ? { schedules: [{ name: 'office', days: [r.schedule.inForce ? 'tue' : 'sun'], from: '08:00', to: '18:00', observersMin: r.schedule.observersMin }] } : {}),
+    });
+    const kindOf = (id: ServerId): (typeof probeKinds)[number] => (r.quiet ? 'serving' : (r.probeKinds[(id - 1) % 12] ?? 'serving'));
     const servingVoters = voters.filter((id) => kindOf(id) === 'serving');
     const leader = servingVoters.length > 0 ? servingVoters[r.leaderPick % servingVoters.length] : undefined;
+    const otherLeader = r.secondLeader === undefined ? undefined : servingVoters.filter((id) => id !== leader)[r.secondLeader % servingVoters.length];
+    const old = r.oldVersion === undefined ? undefined : ids[r.oldVersion.pick % ids.length];
     const probe = (id: ServerId, kind: (typeof probeKinds)[number], mode: 'follower' | 'observer' | 'leader'): MemberProbe =>
-      kind === 'down' ? down(id) : kind === 'not-serving' ? notServing(id) : serving(id, mode);
+      kind === 'down'
+        ? down(id)
+        : kind === 'not-serving'
+          ? notServing(id)
+          : kind === 'bad-answer'
+            ? { serverId: id, endpoint: `${hostOf(id)}:2181`, tookMs: 2, result: { status: 'bad-answer', detail: `conf: server.${id + 1} answered` } }
+            : serving(id, id === otherLeader ? 'leader' : mode, id === old && r.oldVersion ? { version: r.oldVersion.version } : {});
+    const joiner = r.quiet ? undefined : r.joiner;
     const probes = [
       ...ids.map((id) => probe(id, kindOf(id), id === leader ? 'leader' : observers.includes(id) ? 'observer' : 'follower')),
-      ...(r.joiner !== undefined ? [probe(r.joiner, r.joinerKind, 'follower')] : []),
+      ...(joiner !== undefined ? [probe(joiner, r.joinerKind, 'follower')] : []),
     ];
-    const instanceIds = [...ids, ...(r.joiner !== undefined ? [r.joiner] : []), ...(r.extraInstance !== undefined ? [r.extraInstance] : [])];
-    const instances = instanceIds.map((id, i) => instance(id, r.instanceGone === i ? 'terminated' : 'running', ['a', 'b', 'c'][id % 3]));
+    const extra = r.quiet ? undefined : r.extraInstance;
+    const instanceIds = [...ids, ...(joiner !== undefined ? [joiner] : []), ...(extra !== undefined ? [extra] : [])];
+    const instances = instanceIds.map((id, i) => {
+      const it = instance(id, !r.quiet && r.instanceGone === i ? 'terminated' : 'running', ['a', 'b', 'c'][id % 3]);
+      return r.template ? { ...it, launchTemplateVersion: r.template[(id - 1) % 12] } : it;
+    });
+    const requested = r.replaceRequest === undefined ? undefined : ids[r.replaceRequest.pick % ids.length];
     const observed: Observation = {
-      config: r.readable ? { readable: true, config: config(spec, voters, observers) } : { readable: false, reason: 'timeout' },
+      config: r.readable || r.quiet ? { readable: true, config: config(spec, voters, observers) } : { readable: false, reason: 'timeout' },
       probes,
       instances,
-      requests: { reports: [], replace: [], forget: [] },
+      requests: { reports: [], replace: requested !== undefined && !r.replaceRequest?.inState ? [requested] : [], forget: [] },
+      ...(r.load !== undefined ? { load: { windowSeconds: 180, requestsPerSecond: r.load, connections: 0, avgLatencyMs: 1, outstandingRequests: 0 } } : {}),
     };
     const target = ids[r.opTarget % ids.length] as ServerId;
     const base = { startedAt: T0 - 10_000, step: r.opStep, stepSince: T0 - 10_000, why: 'generated' } as const;
     const joinerId = r.joiner ?? 13;
     const operation: Operation | undefined =
-      r.opKind === 'add'
+      r.quiet ? undefined
+      : r.opKind === 'add'
         ? { kind: 'add', id: `add-${joinerId}`, serverId: joinerId, role: r.opRole, zone: 'a', ...base }
         : r.opKind === 'replace'
           ? { kind: 'replace', id: `replace-${joinerId}`, serverId: joinerId, replaces: target, role: r.opRole, zone: 'a', ...base }
@@ -83,10 +128,17 @@ const arbWorld: fc.Arbitrary<World> = fc
             ? { kind: 'remove', id: `remove-${target}`, serverId: target, ...base }
             : undefined;
     const health = ids.flatMap((id) => {
-      const misses = r.misses[(id - 1) % 12] ?? 0;
+      const misses = r.quiet ? 0 : (r.misses[(id - 1) % 12] ?? 0);
       return misses > 0 ? [{ serverId: id, misses, missingSince: T0 - 100_000, lastMiss: 'no answer (refused)', slowTicks: 0 }] : [];
     });
-    const state: ControllerState = { ...stateFor(spec, observed), nextServerId: 21, health, ...(operation ? { operation } : {}) };
+    const state: ControllerState = {
+      ...stateFor(spec, observed),
+      nextServerId: 21,
+      health,
+      ...(operation ? { operation } : {}),
+      ...(requested !== undefined && r.replaceRequest?.inState ? { replaceRequests: [requested] } : {}),
+      zonesAvoided: r.avoided.map((zone) => ({ zone, until: T0 + 3_000_000, why: 'generated' })),
+    };
     return { spec, state, observed, now: T0 + r.elapsed };
   });
 
@@ -122,13 +174,24 @@ const rules: Record<string, Rule> = {
     if (!successorIn) return `server ${op.replaces} removed before ${op.serverId} is added`;
     return t.step.change.add.every((m) => synced(w).has(m.serverId)) ? undefined : 'an unsynced server is added';
   },
-  'at rest the voter count is the desired, odd count inside the bounds': (w, t) => {
+  'at rest the ensemble is what the spec asks: its voters, its observers (or what load and schedules make of them), no replacement due': (w, t) => {
     const c = configOf(w);
     if (t.step.kind !== 'none' || t.state.operation || !c) return undefined;
+    // The oracle is the spec and the world, not the planner's own decision.
     const voters = voterIds(c.members).size;
-    if (voters !== t.decision.voters.desired) return `rests with ${voters} voters, desired ${t.decision.voters.desired}`;
-    if (voters % 2 === 0 || voters < w.spec.voters.min || voters > w.spec.voters.max) return `rests with ${voters} voters`;
-    return undefined;
+    if (voters !== w.spec.voters.desired) return `rests with ${voters} voters, the spec asks for ${w.spec.voters.desired}`;
+    const observers = c.members.length - voters;
+    const schedule = w.spec.schedules.find((x) => x.days.includes('tue'))?.observersMin ?? 0;
+    const floor = Math.max(w.spec.observers.min, schedule);
+    if (w.observed.load === undefined && observers !== Math.max(w.spec.observers.desired, floor)) {
+      return `rests with ${observers} observers, the spec asks for ${w.spec.observers.desired}${schedule ? ` and the schedule for at least ${schedule}` : ''}`;
+    }
+    if (observers < floor || observers > w.spec.observers.max) return `rests with ${observers} observers outside ${floor}..${w.spec.observers.max}`;
+    const template = w.spec.launchTemplate?.version;
+    const outdated = w.observed.instances.filter((i) => i.state !== 'terminated' && c.members.some((m) => m.serverId === i.serverId) && template !== undefined && i.launchTemplateVersion !== template);
+    if (outdated.length > 0) return `rests with server ${outdated[0]?.serverId} on template ${outdated[0]?.launchTemplateVersion}, the spec has ${template}`;
+    const requested = [...w.state.replaceRequests, ...w.observed.requests.replace].filter((id) => c.members.some((m) => m.serverId === id));
+    return requested.length > 0 ? `rests with a replacement of ${requested} requested` : undefined;
   },
   'the leader is removed last: never picked for scale-in while another voter is there': (w, t) => {
     const c = configOf(w);
@@ -200,7 +263,7 @@ const broken: Record<string, Planner> = {
     if (t.step.kind !== 'reconfig' || t.step.change.kind !== 'incremental' || t.step.change.remove.length === 0) return t;
     return { ...t, step: { ...t.step, change: { ...t.step.change, add: [] } } };
   },
-  'at rest the voter count is the desired, odd count inside the bounds': (w) => {
+  'at rest the ensemble is what the spec asks: its voters, its observers (or what load and schedules make of them), no replacement due': (w) => {
     const t = planner(w);
     // "done" instead of growing or shrinking: rests short of (or beyond) the desired count
     const changesSize = t.step.kind === 'launch' || (t.step.kind === 'reconfig' && !w.state.operation);
