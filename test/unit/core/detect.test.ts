@@ -80,6 +80,21 @@ describe('detect', () => {
     expect(fast.map((r) => r.verdicts.get(3)?.status)).toEqual(['suspect', 'suspect', 'suspect', 'suspect', 'suspect']);
   });
 
+  it('fails a member whose outstanding requests stay far above the ensemble median and above the floor', () => {
+    const queued = (outstanding: number, others = 0): Observation => ({
+      ...observe(spec),
+      probes: [serving(1, 'leader', { outstandingRequests: others }), serving(2, 'follower', { outstandingRequests: others }), serving(3, 'follower', { outstandingRequests: outstanding })],
+    });
+    const slow = run(Array.from({ length: 5 }, () => queued(400)), stateFor(spec, queued(400)));
+    expect(slow.map((r) => r.verdicts.get(3)?.status)).toEqual(['suspect', 'suspect', 'suspect', 'suspect', 'failed']);
+    expect(slow[4]?.verdicts.get(3)).toMatchObject({ reason: 'slow', evidence: '400 outstanding requests > 5 x ensemble median 0 for 5 ticks (failed at 5)' });
+    // At the floor (100) beside idle servers, or 5 x a busy median (500 beside 100s): not slow.
+    for (const [outstanding, others] of [[100, 0], [500, 100]] as const) {
+      const fine = run(Array.from({ length: 5 }, () => queued(outstanding, others)), stateFor(spec, queued(outstanding, others)));
+      expect(fine.map((r) => r.verdicts.get(3)?.status), `${outstanding} beside ${others}`).toEqual(['healthy', 'healthy', 'healthy', 'healthy', 'healthy']);
+    }
+  });
+
   it('needs probes to corroborate a failure report before it counts', () => {
     const fine = observe(spec);
     const reported: Observation = { ...fine, requests: { reports: [{ serverId: 2, reason: 'alarm ServerDown', at: T0 }], replace: [], forget: [] } };
