@@ -77,3 +77,49 @@ export function alarmHint(event: TickEvent): AlarmHint | undefined {
     serverId: dimensions.serverId !== undefined && serverId.success ? serverId.data : undefined,
   };
 }
+
+/** One cluster's tick, as the fan-out puts it on the FIFO queue (MessageGroupId = cluster). `at` is
+ * the waking event's time: with the cluster and the trigger it makes the deduplication id, so an
+ * event delivered twice ticks each cluster once. */
+export const TickMessageSchema = z
+  .object({
+    cluster: ClusterNameSchema,
+    trigger: z.discriminatedUnion('kind', [z.object({ kind: z.literal('schedule') }).strict(), z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict()]),
+    at: z.string().min(1),
+  })
+  .strict();
+export type TickMessage = z.output<typeof TickMessageSchema>;
+
+/** An SQS record as the Lambda mapping delivers it: only the fields the tick reads. */
+export const SqsRecordSchema = z.object({
+  messageId: z.string().min(1),
+  eventSource: z.literal('aws:sqs'),
+  body: z.string(),
+  attributes: z.object({ MessageGroupId: z.string().min(1) }),
+});
+
+/** The mapping's event: 1 to 10 records (a FIFO queue's batch). Each record is parsed on its own, so
+ * one malformed record fails alone; only its messageId must be readable to report it. */
+export const SqsEventSchema = z.object({ Records: z.array(z.object({ messageId: z.string().min(1) })).min(1).max(10) });
+
+/** A record's message: the record's fields and its body, each named when malformed; the message's
+ * cluster must be its group (the group is what keeps a cluster's ticks one at a time). */
+export function parseTickRecord(record: unknown): TickMessage & { readonly messageId: string } {
+  const r = parseOrThrow(SqsRecordSchema, record, 'SQS record');
+  let body: unknown;
+  try {
+    body = JSON.parse(r.body);
+  } catch {
+    throw new InvalidInputError(`SQS record ${r.messageId}`, [`body: expected a JSON tick message (got ${showValue(r.body.slice(0, 80))})`]);
+  }
+  const message = parseOrThrow(TickMessageSchema, body, `SQS record ${r.messageId} body`);
+  if (message.cluster !== r.attributes.MessageGroupId) {
+    throw new InvalidInputError(`SQS record ${r.messageId}`, [`attributes.MessageGroupId: expected the message's cluster "${message.cluster}" (got ${showValue(r.attributes.MessageGroupId)})`]);
+  }
+  return { ...message, messageId: r.messageId };
+}
+
+/** What woke the tick function: an EventBridge or alarm event, or a batch of queued ticks. */
+export function isSqsEvent(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && Array.isArray((input as { Records?: unknown }).Records);
+}

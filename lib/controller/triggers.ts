@@ -1,30 +1,151 @@
-import { alarmHint, type TickEvent } from '../config/events.js';
+import { alarmHint, parseTickRecord, SqsEventSchema, type TickEvent, type TickMessage } from '../config/events.js';
+import { parseOrThrow } from '../config/parse.js';
 import { clipText, TEXT_BYTES } from '../core/index.js';
-import { runTick, type Deps, type TickResult, type Trigger } from './tick.js';
+import { ControllerError, toControllerError } from '../errors.js';
+import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from './tick.js';
 
 // What the tick function does with an event: a schedule or an alarm only wakes the tick, which
 // decides from what it observes. An alarm in ALARM that names a cluster and server also files a
 // failure report, which probes must corroborate before anything is replaced; an alarm naming a
 // cluster this deployment does not manage writes nothing.
+//
+// On AWS the event is fanned out: one message per cluster on a FIFO queue whose group is the
+// cluster, and each message ticks its cluster alone (handleTickMessages). Without a queue (local
+// mode, the CLI) every cluster is ticked here, in parallel.
 
 export function triggerOf(event: TickEvent): Trigger {
   const hint = alarmHint(event);
   return hint ? { kind: 'alarm', alarm: hint.alarm } : { kind: 'schedule' };
 }
 
+/** Where the fan-out puts each cluster's tick: the FIFO queue, paced over the minute. */
+export interface TickQueue {
+  send(messages: readonly TickMessage[]): Promise<void>;
+}
+
 export async function handleTickEvent(deps: Deps, event: TickEvent, now: number): Promise<TickResult[]> {
-  const hint = alarmHint(event);
   const clusters = await deps.store.listClusters();
-  if (hint?.state === 'ALARM' && hint.cluster !== undefined && hint.serverId !== undefined) {
-    if (clusters.includes(hint.cluster)) {
-      const reason = clipText(`${hint.alarm}: ${hint.reason}`, TEXT_BYTES.reason);
-      await deps.store.addRequest(hint.cluster, { id: `alarm-${hint.serverId}-${now}`, kind: 'report', serverId: hint.serverId, reason, at: now });
-      deps.log.warn('alarm names a server: failure report filed', { cluster: hint.cluster, serverId: hint.serverId, alarm: hint.alarm });
-    } else {
-      deps.log.warn(`alarm ${hint.alarm} names cluster ${hint.cluster}, which has no spec here: no report filed`, { cluster: hint.cluster, serverId: hint.serverId, alarm: hint.alarm });
-    }
-  }
+  await fileAlarmReport(deps, event, clusters, now);
   return runTick(deps, triggerOf(event), {}, clusters);
+}
+
+/** The schedule or an alarm on AWS: the listing once, then one message per cluster to tick (only the
+ * alarm's cluster when it names one of ours: the others have nothing new to see). */
+export async function fanOutTickEvent(deps: Deps, event: TickEvent, now: number, queue: TickQueue): Promise<{ readonly queued: readonly string[] }> {
+  const clusters = await deps.store.listClusters();
+  const named = await fileAlarmReport(deps, event, clusters, now);
+  const queued = named ? [named] : clusters;
+  const trigger = triggerOf(event);
+  await queue.send(queued.map((cluster) => ({ cluster, trigger: trigger.kind === 'alarm' ? { kind: 'alarm', alarm: trigger.alarm } : { kind: 'schedule' }, at: event.time })));
+  deps.log.info(`${trigger.kind}: ${queued.length} cluster ticks queued`, { clusters: queued.length, trigger: trigger.kind });
+  return { queued };
+}
+
+/** Files the alarm's failure report when it names a server of one of our clusters; answers that cluster. */
+async function fileAlarmReport(deps: Deps, event: TickEvent, clusters: readonly string[], now: number): Promise<string | undefined> {
+  const hint = alarmHint(event);
+  if (hint?.state !== 'ALARM' || hint.cluster === undefined || hint.serverId === undefined) return undefined;
+  if (!clusters.includes(hint.cluster)) {
+    deps.log.warn(`alarm ${hint.alarm} names cluster ${hint.cluster}, which has no spec here: no report filed`, { cluster: hint.cluster, serverId: hint.serverId, alarm: hint.alarm });
+    return undefined;
+  }
+  const reason = clipText(`${hint.alarm}: ${hint.reason}`, TEXT_BYTES.reason);
+  await deps.store.addRequest(hint.cluster, { id: `alarm-${hint.serverId}-${now}`, kind: 'report', serverId: hint.serverId, reason, at: now });
+  deps.log.warn('alarm names a server: failure report filed', { cluster: hint.cluster, serverId: hint.serverId, alarm: hint.alarm });
+  return hint.cluster;
+}
+
+/** A cluster's tick did not end before the batch had to answer: reported as that message's failure
+ * (SQS delivers it again, then to the dead-letter queue), while the batch's other clusters answer. */
+export class TickOverdueError extends ControllerError {
+  readonly kind = 'transient';
+  constructor(cluster: string, deadlineMs: number) {
+    super(`tick of ${cluster} still running after ${deadlineMs} ms: reported as failed, the other clusters of the batch answered`, { cluster, deadlineMs });
+    this.name = 'TickOverdueError';
+  }
+}
+
+/** A message not processed because an earlier message of its cluster in the batch failed: SQS FIFO
+ * keeps a group's order only if the later messages are returned too. */
+export class TickSkippedError extends ControllerError {
+  readonly kind = 'transient';
+  constructor(group: string, messageId: string) {
+    super(`message ${messageId} not run: an earlier message of its group ${group} in this batch failed`, { group, messageId });
+    this.name = 'TickSkippedError';
+  }
+}
+
+export interface MessageOutcome {
+  readonly messageId: string;
+  readonly cluster?: string;
+  readonly result?: TickResult;
+  /** Set when the message is reported back to SQS as failed. */
+  readonly failure?: ControllerError;
+}
+
+/** A batch from the FIFO queue: clusters side by side, a cluster's messages in order; each record
+ * parsed on its own. A message fails (and SQS delivers it again, then dead-letters it) when it is
+ * malformed, when its tick failed in a way the next tick would too (invalid input, access, unsafe),
+ * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
+ * messages. */
+export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number }): Promise<MessageOutcome[]> {
+  const { Records: ids } = parseOrThrow(SqsEventSchema, event, 'SQS event');
+  const records = (event as { Records: unknown[] }).Records;
+  const groups = new Map<string, { id: string; records: { index: number; messageId: string; record: unknown }[] }>();
+  records.forEach((record, index) => {
+    const messageId = ids[index]?.messageId ?? '';
+    const group = (record as { attributes?: { MessageGroupId?: unknown } }).attributes?.MessageGroupId;
+    // A record without a group is a group of its own: parsing will refuse it.
+    const id = typeof group === 'string' ? group : `(none: ${messageId})`;
+    const entry = groups.get(id) ?? { id, records: [] };
+    entry.records.push({ index, messageId, record });
+    groups.set(id, entry);
+  });
+  const outcomes: MessageOutcome[] = new Array<MessageOutcome>(records.length);
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      let failed = false;
+      for (const { index, messageId, record } of group.records) {
+        const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, options.deadlineMs);
+        outcomes[index] = outcome;
+        failed ||= outcome.failure !== undefined;
+      }
+    }),
+  );
+  return outcomes;
+}
+
+const POISON = new Set(['invalid-input', 'access', 'unsafe']);
+
+async function tickMessage(deps: Deps, messageId: string, record: unknown, deadlineMs: number): Promise<MessageOutcome> {
+  let message: TickMessage;
+  try {
+    message = parseTickRecord(record);
+  } catch (err) {
+    const failure = toControllerError(err);
+    deps.log.error(`tick message refused: ${failure.message}`, { messageId, error: failure });
+    return { messageId, failure };
+  }
+  const { cluster } = message;
+  const trigger: Trigger = message.trigger.kind === 'alarm' ? { kind: 'alarm', alarm: message.trigger.alarm } : { kind: 'schedule' };
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineMs));
+  });
+  try {
+    const result = await Promise.race([tickCluster(deps, cluster, trigger), overdue]);
+    if (!result) {
+      const failure = new TickOverdueError(cluster, deadlineMs);
+      deps.log.error(failure.message, { cluster, messageId });
+      return { messageId, cluster, failure };
+    }
+    // A transient failure or a conflict is the next minute's to retry; what a retry cannot fix
+    // (a bad spec, refused access, an unsafe picture) is reported, so it ends in the dead-letter queue.
+    const failed = result.outcome === 'failed' && result.error !== undefined && POISON.has(result.error.kind);
+    return { messageId, cluster, result, ...(failed ? { failure: result.error } : {}) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A tick's results as plain JSON (config versions in hex), for a Lambda response. */

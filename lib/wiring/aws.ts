@@ -1,7 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchLoadSource, Ec2Fleet, EmfMetricsSink, SsmStateStore, SsmSuperPasswords } from '../adapters/aws/index.js';
+import { RateBudgets } from '../adapters/aws/rateBudget.js';
+import { SqsTickQueue } from '../adapters/aws/sqsTickQueue.js';
 import type { Env } from '../config/env.js';
 import type { Deps } from '../controller/index.js';
 import type { Log } from '../ports/index.js';
@@ -32,17 +35,37 @@ export const AWS_REQUEST_TIMEOUT_MS = 4_000;
  * gets more, from withThrottlingRetry around each call. */
 export const AWS_MAX_ATTEMPTS = 2;
 
+const CLIENT_CONFIG = {
+  maxAttempts: AWS_MAX_ATTEMPTS,
+  // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.
+  requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+};
+
 export function awsClients(): AwsClients {
-  const config = {
-    maxAttempts: AWS_MAX_ATTEMPTS,
-    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.
-    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
-  };
-  return { ssm: new SSMClient(config), ec2: new EC2Client(config), cloudWatch: new CloudWatchClient(config) };
+  return { ssm: new SSMClient(CLIENT_CONFIG), ec2: new EC2Client(CLIENT_CONFIG), cloudWatch: new CloudWatchClient(CLIENT_CONFIG) };
 }
 
-export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
-  const store = new SsmStateStore(clients.ssm, env.ZK_AUTOSCALER_PREFIX);
+/** This container's share of the account's limits, from the environment: what the functions'
+ * SSM and EC2 calls wait on (the CLI, one operator's few calls, goes without). */
+export function rateBudgets(env: Env): RateBudgets {
+  return new RateBudgets({
+    ssmReadsPerSecond: env.SSM_READS_PER_SECOND,
+    ssmWritesPerSecond: env.SSM_WRITES_PER_SECOND,
+    ec2DescribesPerSecond: env.EC2_DESCRIBES_PER_SECOND,
+    ec2DescribeBurst: env.EC2_DESCRIBE_BURST,
+    share: env.RATE_SHARE,
+    containers: env.TICK_CONCURRENCY,
+  });
+}
+
+/** The FIFO queue the fan-out puts each cluster's tick on, when the deployment has one. */
+export function sqsTickQueue(env: Env): SqsTickQueue | undefined {
+  if (env.TICK_QUEUE_NAME === undefined) return undefined;
+  return new SqsTickQueue(new SQSClient(CLIENT_CONFIG), env.TICK_QUEUE_NAME, { spreadMs: env.TICK_SPREAD_SECONDS * 1000 });
+}
+
+export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: RateBudgets): Deps {
+  const store = new SsmStateStore(clients.ssm, env.ZK_AUTOSCALER_PREFIX, undefined, undefined, budgets);
   const passwords = new SsmSuperPasswords(clients.ssm, env.ZK_AUTOSCALER_PREFIX);
   /** An adopted record never changes once written: a container reads each cluster's once (an
    * absent one is read again: the cluster may be adopted meanwhile). */
@@ -67,6 +90,7 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log): Deps {
           deployment: env.ZK_AUTOSCALER_DEPLOYMENT,
           cluster,
           log,
+          ...(budgets ? { budgets } : {}),
           adopted: readAdopted,
           recordAdopted: (record) => store.recordAdopted(cluster, record),
         }),

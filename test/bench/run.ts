@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { measureAdversarial } from './adversarial.js';
 import { measureAwsPath } from './awsPath.js';
+import { measureClusters } from './clusters.js';
 import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     `AWS path (test world, AWS's protocols): SDK calls of a steady tick ${JSON.stringify(aws.steadyTick)}; of the ticks of one heal (detection, launch, waits, swap, terminate) ${JSON.stringify(aws.heals.at(-1)?.calls)}. Each state change costs three SSM writes (lease claim, state, release); the heal's writes are its waiting ticks recording their step.`,
   );
 
+  await measureClusters(smoke, rows, notes); // a thousand clusters per deployment: fan-out and rate budgets on simulated time
   step('simulator');
   if (!smoke) mkdirSync('docs/img', { recursive: true });
   const sim = measureSimulator(smoke ? undefined : 'docs/img/simulated-day.svg', smoke ? { clusters: 2, years: 0.05 } : {});

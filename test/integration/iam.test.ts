@@ -36,6 +36,7 @@ const PREFIX = `/zk-autoscaler/${DEPLOYMENT}`;
 const param = (path: string): Json => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${PREFIX}${path}`);
 const ec2Arn = (resource: string): Json => sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
 const TEMPLATE_ARN = ec2Arn(`launch-template/${LAUNCH_TEMPLATE}`);
+const TICK_QUEUE: Json = { 'Fn::GetAtt': ['TickQueue', 'Arn'] };
 const logs = (fn: string): Json => sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${DEPLOYMENT}-${fn}:*`);
 
 /** Statements both roles carry. */
@@ -48,7 +49,7 @@ function common(fn: string): Statement[] {
       Action: ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'],
       Resource: '*',
     },
-    { Sid: 'ReadClusters', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: param('/*') },
+    { Sid: 'ReadClusters', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: param('/*') },
     { Sid: 'SuperPasswordIsReadOnly', Effect: 'Deny', Action: ['ssm:DeleteParameter', 'ssm:DeleteParameters', 'ssm:LabelParameterVersion', 'ssm:PutParameter'], Resource: param('/*/super-password') },
     { Sid: 'DescribeHasNoResourceLevelPermissions', Effect: 'Allow', Action: ['ec2:DescribeInstanceStatus', 'ec2:DescribeInstances'], Resource: '*' },
     { Sid: 'GetMetricDataHasNoResourceLevelPermissions', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: '*' },
@@ -118,6 +119,8 @@ export const EXPECTED: Record<'TickRole' | 'ManualRole', Statement[]> = {
       Resource: ec2Arn('instance/*'),
       Condition: { StringEquals: { 'ec2:ResourceTag/zk-autoscaler:deployment': DEPLOYMENT } },
     },
+    { Sid: 'QueueTicks', Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: TICK_QUEUE },
+    { Sid: 'ReceiveTicks', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: TICK_QUEUE },
     { Sid: 'PassTheServerRoleToEc2Only', Effect: 'Allow', Action: ['iam:PassRole'], Resource: INSTANCE_ROLE, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
   ],
   ManualRole: [
@@ -131,7 +134,7 @@ export const EXPECTED: Record<'TickRole' | 'ManualRole', Statement[]> = {
  * KMS, the key is the operator's, and the condition names the parameter). */
 const STAR_ALLOWED = new Set(['LambdaVpcNetworkInterfaces', 'DecryptOnlyTheSuperPasswordViaSsm', 'DescribeHasNoResourceLevelPermissions', 'GetMetricDataHasNoResourceLevelPermissions']);
 /** What `manual` never does: it reads, or records intent for the next tick. */
-const NOT_FOR_MANUAL = ['kms:Decrypt', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:GetConsoleOutput', 'iam:PassRole', 'ssm:DeleteParameter', 'ssm:DeleteParameters'];
+const NOT_FOR_MANUAL = ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'kms:Decrypt', 'ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:GetConsoleOutput', 'iam:PassRole', 'ssm:DeleteParameter', 'ssm:DeleteParameters'];
 const FUNCTIONS: Record<string, 'TickRole' | 'ManualRole'> = { TickLambdaFunction: 'TickRole', ManualLambdaFunction: 'ManualRole' };
 
 const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
@@ -208,6 +211,7 @@ export function checkIam(template: Template): string[] {
           if (roleId === 'ManualRole' && /\/(state|lease)"/.test(arn)) v.push(`${at}: manual writes ${arn}`);
         }
       }
+      if (actions.some((a) => a.startsWith('sqs:')) && key(resources) !== key([TICK_QUEUE])) v.push(`${at}: SQS beyond this deployment's tick queue`);
       if (roleId === 'ManualRole') for (const a of actions) if (NOT_FOR_MANUAL.includes(a)) v.push(`${at}: manual is allowed ${a}`);
     }
     if (!actual.some((s) => s.Effect === 'Deny' && list(s.Action).includes('ssm:PutParameter') && key(list(s.Resource)) === key([param('/*/super-password')]))) v.push(`${roleId}: the super password is not denied to PutParameter`);
@@ -273,6 +277,7 @@ describe('IAM of the deployment package', () => {
       if (manual) manual.Properties.Role = { 'Fn::GetAtt': ['TickRole', 'Arn'] };
       return copy;
     }, /ManualLambdaFunction: runs with .*TickRole/],
+    ['SQS on every queue', (t) => doctored(t, 'TickRole', (s) => void (statement(s, 'QueueTicks').Resource = sub('arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:*'))), /SQS beyond this deployment's tick queue/],
     ['a managed policy attached', (t) => {
       const copy = structuredClone(t);
       const tick = copy.Resources.TickRole;

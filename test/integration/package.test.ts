@@ -37,10 +37,12 @@ describe('the deployment package', () => {
       expect(zip.includes(`functions/${fn}.js`)).toBe(false);
       console.info(`${fn}.zip: ${(statSync(join(out, `${fn}.zip`)).size / 1024).toFixed(0)} KiB`);
     }
-    expect(r.TickLambdaFunction?.Properties).toMatchObject({ Runtime: 'nodejs22.x', ReservedConcurrentExecutions: 1, Handler: 'functions/tick.handler' });
+    expect(r.TickLambdaFunction?.Properties).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'functions/tick.handler' });
+    // The queue, not reserved concurrency, keeps a cluster's ticks one at a time.
+    expect(r.TickLambdaFunction?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
     expect(Object.values(r).some((x) => x.Type === 'AWS::Events::Rule' && x.Properties.ScheduleExpression === 'rate(1 minute)')).toBe(true);
     const alarms = Object.values(r).filter((x) => x.Type === 'AWS::CloudWatch::Alarm').map((x) => x.Properties.MetricName);
-    expect(alarms.sort()).toEqual(['FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
+    expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
     // Launches from this template stopped after 3 new servers failed to join in a row.
     expect(r.LaunchFailingAlarm?.Properties).toEqual({
       AlarmName: 'zk-autoscaler-ci-launch-failing',
@@ -77,9 +79,39 @@ describe('the deployment package', () => {
     }
   }, 180_000);
 
-  it('reserves no concurrency for the tick with tickReservedConcurrency=none (0 would throttle it completely)', async () => {
-    const { resources: r } = await packageInto(['--param=tickReservedConcurrency=none']);
-    expect(r.TickLambdaFunction?.Properties).toMatchObject({ Handler: 'functions/tick.handler' });
-    expect(r.TickLambdaFunction?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+  it('routes one message per cluster through a FIFO queue with a dead-letter queue and its alarm', async () => {
+    const { resources: r } = await packageInto(['--param=tickConcurrency=20']);
+    expect(r.TickQueue?.Properties).toEqual({
+      QueueName: 'zk-autoscaler-ci-tick.fifo',
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      VisibilityTimeout: 240,
+      MessageRetentionPeriod: 600,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['TickDeadLetterQueue', 'Arn'] }, maxReceiveCount: 3 },
+    });
+    expect(r.TickDeadLetterQueue?.Properties).toMatchObject({ QueueName: 'zk-autoscaler-ci-tick-dead.fifo', FifoQueue: true });
+    const mappings = Object.values(r).filter((x) => x.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': ['TickQueue', 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 20 },
+      }),
+    ]);
+    expect(r.TickDeadLetterAlarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TickDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 1,
+    });
+    // A plain queue name (invoke local resolves no CloudFormation reference offline) and the same
+    // concurrency the mapping has, which each container divides the account's rates by.
+    expect((r.TickLambdaFunction?.Properties.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({ TICK_QUEUE_NAME: 'zk-autoscaler-ci-tick.fifo', TICK_CONCURRENCY: '20' });
+  }, 180_000);
+
+  it('reserves concurrency for the tick with tickReservedConcurrency=N, and none by default (0 would throttle it completely)', async () => {
+    const { resources: r } = await packageInto(['--param=tickReservedConcurrency=11']);
+    expect(r.TickLambdaFunction?.Properties).toMatchObject({ Handler: 'functions/tick.handler', ReservedConcurrentExecutions: 11 });
   }, 180_000);
 });

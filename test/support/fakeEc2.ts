@@ -86,6 +86,12 @@ export class FakeEc2 {
    * or undefined for MaxResults as EC2 answers. */
   describePageSize: number | undefined = 2;
   terminatedListedMs = TERMINATED_LISTED_MS;
+  /** EC2's request buckets, one per API (docs/aws-facts.md §2.3), on a clock: a call finding its
+   * API's bucket empty answers RequestLimitExceeded. Off by default. */
+  requestLimit: { ratePerSecond: number; burst: number; clock: () => number } | undefined;
+  /** Calls refused by requestLimit, per API. */
+  readonly throttled = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly unseen = new Map<string, number>();
   private readonly terminatedAt = new Map<string, number>();
   private readonly strictSubnets: boolean;
@@ -107,7 +113,10 @@ export class FakeEc2 {
     for (const s of list) this.subnets.set(s.subnetId, s);
 
     this.mock.on(RunInstancesCommand).callsFake((input: RunInstancesCommandInput) => this.run(input));
-    this.mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => this.describe(input));
+    this.mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      this.spend('DescribeInstances');
+      return this.describe(input);
+    });
     this.mock.on(TerminateInstancesCommand).callsFake((input: TerminateInstancesCommandInput) => {
       const targets = (input.InstanceIds ?? []).map((id) => this.known(id)); // one unknown id: none is terminated
       return {
@@ -124,6 +133,7 @@ export class FakeEc2 {
       return { InstanceId: id, Timestamp: new Date(), ...(text !== undefined ? { Output: Buffer.from(text, 'utf8').toString('base64') } : {}) };
     });
     this.mock.on(DescribeInstanceStatusCommand).callsFake((input: DescribeInstanceStatusCommandInput) => {
+      this.spend('DescribeInstanceStatus');
       if (input.Filters?.length) throw ec2Error('InvalidParameterValue', 'DescribeInstanceStatus filters are not modelled by the test world');
       if ((input.InstanceIds?.length ?? 0) > 100) throw ec2Error('InvalidParameterValue', 'At most 100 instance ids');
       const chosen = input.InstanceIds ? input.InstanceIds.map((id) => this.known(id)) : this.listed();
@@ -239,6 +249,22 @@ export class FakeEc2 {
       if (instance.State?.Name === 'pending') instance.State = STATE.running;
     });
     return { Instances: [instance] };
+  }
+
+  /** One token of the API's bucket, or RequestLimitExceeded. */
+  private spend(api: string): void {
+    if (!this.requestLimit) return;
+    const { ratePerSecond, burst, clock } = this.requestLimit;
+    const now = clock();
+    const b = this.buckets.get(api) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerSecond);
+    b.at = now;
+    this.buckets.set(api, b);
+    if (b.tokens < 1) {
+      this.throttled.set(api, (this.throttled.get(api) ?? 0) + 1);
+      throw ec2Error('RequestLimitExceeded', 'Request limit exceeded.');
+    }
+    b.tokens -= 1;
   }
 
   private describe(input: DescribeInstancesCommandInput): { Reservations: { ReservationId: string; OwnerId: string; Instances: Instance[] }[]; NextToken?: string } {

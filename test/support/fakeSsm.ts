@@ -2,6 +2,7 @@ import {
   GetParameterCommand,
   GetParameterHistoryCommand,
   GetParametersByPathCommand,
+  GetParametersCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
@@ -9,6 +10,7 @@ import {
   type GetParameterCommandInput,
   type GetParameterHistoryCommandInput,
   type GetParametersByPathCommandInput,
+  type GetParametersCommandInput,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
 import { createRequire } from 'node:module';
@@ -26,6 +28,8 @@ const sinon = createRequire(import.meta.url)('sinon') as typeof import('sinon');
 
 /** SSM's standard tier: "a maximum parameter value of 4096 characters" (its ValidationException). */
 const STANDARD_VALUE_MAX = 4096;
+/** GetParameters takes at most 10 names. */
+const GET_PARAMETERS_MAX_NAMES = 10;
 /** The largest MaxResults of GetParametersByPath and of GetParameterHistory. */
 const BY_PATH_MAX_RESULTS = 10;
 const HISTORY_MAX_RESULTS = 50;
@@ -60,9 +64,28 @@ export class FakeSsm {
   beforePut: ((name: string) => void) | undefined;
   /** Pages shorter than MaxResults, as SSM's "best-effort" reads may be; off, pages are full. */
   shortPages = true;
+  /** The account's read throughput (GetParameter, GetParameters, GetParametersByPath share it), on
+   * a clock: a read finding the bucket empty answers ThrottlingException. Off by default. */
+  readLimit: { ratePerSecond: number; burst: number; clock: () => number } | undefined;
+  /** Reads refused by readLimit. */
+  throttled = 0;
+  private readTokens: { tokens: number; at: number } | undefined;
 
   constructor() {
     const throttled = (operation: string): void => {
+      if (this.readLimit && ['GetParameter', 'GetParameters', 'GetParametersByPath'].includes(operation)) {
+        const { ratePerSecond, burst, clock } = this.readLimit;
+        const now = clock();
+        const b = this.readTokens ?? { tokens: burst, at: now };
+        b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerSecond);
+        b.at = now;
+        this.readTokens = b;
+        if (b.tokens < 1) {
+          this.throttled++;
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
+        }
+        b.tokens -= 1;
+      }
       const left = this.throttle.get(operation) ?? 0;
       if (left > 0) {
         this.throttle.set(operation, left - 1);
@@ -83,6 +106,19 @@ export class FakeSsm {
       throttled('GetParameter');
       const top = latest(input.Name ?? '');
       return { Parameter: { Name: input.Name, Value: shown(top, input.WithDecryption), Version: top.version, Type: top.type } };
+    });
+    // Names not found are listed in InvalidParameters, not an error.
+    m.on(GetParametersCommand).callsFake((input: GetParametersCommandInput) => {
+      throttled('GetParameters');
+      const names = input.Names ?? [];
+      if (names.length < 1 || names.length > GET_PARAMETERS_MAX_NAMES) {
+        throw validation(`1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to ${GET_PARAMETERS_MAX_NAMES}`);
+      }
+      const found = names.filter((n) => this.params.get(n)?.length);
+      return {
+        Parameters: found.map((n) => ({ Name: n, Value: shown(latest(n), input.WithDecryption), Version: latest(n).version, Type: latest(n).type })),
+        InvalidParameters: names.filter((n) => !found.includes(n)),
+      };
     });
     m.on(PutParameterCommand).callsFake((input: PutParameterCommandInput) => {
       throttled('PutParameter');

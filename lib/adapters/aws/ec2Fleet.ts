@@ -18,6 +18,7 @@ import type { Instance, InstanceState, Role, ServerId } from '../../core/index.j
 import { InvalidInputError } from '../../errors.js';
 import type { AddressReservation, BootLayout, Fleet, ForeignInstance, LaunchRequest, Log, ZonePlacement } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import type { RateBudgets } from './rateBudget.js';
 import { EC2_CONFIG_DIR, EC2_DATA_DIR, renderUserData, USER_DATA_MAX_BYTES } from './userData.js';
 
 // The Fleet port on EC2: instances launched from the spec's launch template into the subnet of the
@@ -58,6 +59,8 @@ export interface Ec2FleetOptions {
   readonly cluster: string;
   readonly log: Log;
   readonly retry?: RetryPolicy;
+  /** This container's share of the account's EC2 rates; none, unbudgeted (the CLI). */
+  readonly budgets?: RateBudgets;
   /** The cluster's adopted instances (instance id -> server id), read only when an instance with
    * our tags was not launched by us; none when the cluster was created, not adopted. */
   readonly adopted?: () => Promise<ReadonlyMap<string, ServerId>>;
@@ -339,7 +342,10 @@ export class Ec2Fleet implements Fleet {
 
   private async call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
     try {
-      return await withThrottlingRetry(this.retry, send);
+      return await withThrottlingRetry(this.retry, async () => {
+        await this.options.budgets?.take('ec2', operation);
+        return send();
+      });
     } catch (err) {
       throw awsCallError('ec2', operation, resource, err);
     }

@@ -2,6 +2,7 @@ import {
   GetParameterCommand,
   GetParameterHistoryCommand,
   GetParametersByPathCommand,
+  GetParametersCommand,
   PutParameterCommand,
   type ParameterHistory,
   type SSMClient,
@@ -15,6 +16,7 @@ import { documentText, leaseHolds, specStoredAs, stateText } from '../../config/
 import { ControllerError, InvalidInputError, LeaseLostError, NotFoundError } from '../../errors.js';
 import type { Lease, OperatorRequest, PublishedConnectStrings, StateStore, StoredState } from '../../ports/index.js';
 import { AwsCallError, awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
+import type { RateBudgets } from './rateBudget.js';
 
 // The StateStore on SSM Parameter Store, under `<prefix>/<cluster>/`: spec, state, lease,
 // requests, connect-string(-read-mostly) and super-password (SecureString).
@@ -31,6 +33,13 @@ type LeaseRecord = z.output<typeof LeaseRecordSchema> & { readonly token: number
 /** Adopted instances: instance id -> server id. */
 const AdoptedSchema = z.record(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id'), z.number().int().min(1).max(255));
 
+/** What readSpec reads with the spec, in the same GetParameters: a tick then reads its state, its
+ * requests and (in a new container) its connect strings without another call. */
+const READ_TOGETHER = ['spec', 'state', 'requests', 'connect-string', 'connect-string-read-mostly'] as const;
+/** A value read with the spec answers the next read of it only this soon after: a tick reads them
+ * within a second, and anything later (the re-read under the lease) goes to SSM. */
+const READ_TOGETHER_FRESH_MS = 5_000;
+
 /** Writers that keep overtaking each other give up after this many rounds (each round 2-3 calls). */
 const ADD_REQUEST_ATTEMPTS = 5;
 
@@ -46,12 +55,16 @@ export class RequestNotRecordedError extends ControllerError {
 export class SsmStateStore implements StateStore {
   /** The connect strings this store last read or wrote, per cluster (only the tick writes them). */
   private readonly published = new Map<string, { clients: string; readMostly: string }>();
+  /** Per cluster, the state and requests read with its spec, each answered once (undefined: absent). */
+  private readonly readWithSpec = new Map<string, { at: number; values: Map<string, { value: string; version: number } | undefined> }>();
 
   constructor(
     private readonly ssm: SSMClient,
     private readonly prefix = '/zk-autoscaler',
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly clock: () => number = () => Date.now(),
+    /** This container's share of the account's SSM rates; none, unbudgeted (the CLI). */
+    private readonly budgets?: RateBudgets,
   ) {}
 
   async listClusters(): Promise<string[]> {
@@ -71,9 +84,17 @@ export class SsmStateStore implements StateStore {
     return clusters.sort();
   }
 
+  /** One GetParameters for the spec and what a tick reads next (state, requests, connect strings). */
   async readSpec(cluster: string): Promise<ClusterSpec> {
     const name = this.name(cluster, 'spec');
-    const p = await this.get(name);
+    const names = READ_TOGETHER.map((leaf) => this.name(cluster, leaf));
+    const out = await this.call('GetParameters', name, () => this.ssm.send(new GetParametersCommand({ Names: names, WithDecryption: false })));
+    const found = new Map((out.Parameters ?? []).map((q) => [q.Name ?? '', { value: q.Value ?? '', version: q.Version ?? 0 }]));
+    const [, state, requests, clients, readMostly] = names;
+    this.readWithSpec.set(cluster, { at: this.clock(), values: new Map([state, requests].map((n = '') => [n, found.get(n)])) });
+    const connect = { clients: found.get(clients ?? ''), readMostly: found.get(readMostly ?? '') };
+    if (connect.clients && connect.readMostly) this.published.set(cluster, { clients: connect.clients.value, readMostly: connect.readMostly.value });
+    const p = found.get(name);
     if (!p) throw new NotFoundError(`cluster "${cluster}" (parameter ${name})`, { cluster, parameter: name });
     return specStoredAs(cluster, parseOrThrow(ClusterSpecSchema, parseJsonText(p.value, `parameter ${name}`), `spec parameter ${name}`), `spec parameter ${name}`);
   }
@@ -84,7 +105,7 @@ export class SsmStateStore implements StateStore {
 
   async readState(cluster: string): Promise<StoredState | undefined> {
     const name = this.name(cluster, 'state');
-    const p = await this.get(name);
+    const p = await this.readOnce(cluster, name);
     if (!p) return undefined;
     return { state: parseOrThrow(ControllerStateSchema, parseJsonText(p.value, `parameter ${name}`), `state parameter ${name}`), version: String(p.version) };
   }
@@ -93,6 +114,7 @@ export class SsmStateStore implements StateStore {
     const text = stateText(cluster, state);
     const holder = await this.validLease(cluster);
     if (!leaseHolds(holder, lease, this.clock())) throw new LeaseLostError(cluster, lease.token, holder?.holder ?? 'nobody');
+    this.readWithSpec.delete(cluster); // what was read with the spec is older than this write
     await this.put(this.name(cluster, 'state'), text, true);
   }
 
@@ -131,7 +153,7 @@ export class SsmStateStore implements StateStore {
 
   async readRequests(cluster: string): Promise<OperatorRequest[]> {
     const name = this.name(cluster, 'requests');
-    const p = await this.get(name);
+    const p = await this.readOnce(cluster, name);
     return p ? requestsIn(name, p.value) : [];
   }
 
@@ -211,6 +233,17 @@ export class SsmStateStore implements StateStore {
     return undefined;
   }
 
+  /** The value readSpec just read with the spec, once; else a read of its own. */
+  private async readOnce(cluster: string, name: string): Promise<{ value: string; version: number } | undefined> {
+    const read = this.readWithSpec.get(cluster);
+    if (read?.values.has(name) && this.clock() - read.at <= READ_TOGETHER_FRESH_MS) {
+      const value = read.values.get(name);
+      read.values.delete(name);
+      return value;
+    }
+    return this.get(name);
+  }
+
   /** Every version SSM still keeps of a parameter (the last 100). */
   private async history(name: string): Promise<ParameterHistory[]> {
     const history: ParameterHistory[] = [];
@@ -242,7 +275,10 @@ export class SsmStateStore implements StateStore {
 
   private async call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
     try {
-      return await withThrottlingRetry(this.retry, send);
+      return await withThrottlingRetry(this.retry, async () => {
+        await this.budgets?.take('ssm', operation);
+        return send();
+      });
     } catch (err) {
       throw awsCallError('ssm', operation, resource, err);
     }

@@ -1,4 +1,4 @@
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../../lib/cli/commands.js';
@@ -13,7 +13,11 @@ describe('the CLI with --target aws', () => {
   it('records a scale in the SSM spec parameter, validated, and refuses to tick', async () => {
     const spec = ClusterSpecSchema.parse({ cluster: 'orders' });
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
-    ssm.on(GetParameterCommand, { Name: '/zk-autoscaler/zk-autoscaler-prod/orders/spec' }).resolves({ Parameter: { Value: JSON.stringify(spec), Version: 3 } });
+    // The spec is read with what a tick reads next, in one GetParameters; the rest is absent.
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+      Parameters: [{ Name: '/zk-autoscaler/zk-autoscaler-prod/orders/spec', Value: JSON.stringify(spec), Version: 3 }],
+      InvalidParameters: input.Names.filter((n) => !n.endsWith('/spec')),
+    }));
     ssm.on(PutParameterCommand).resolves({ Version: 4 });
     const out: string[] = [];
     const io = { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t) };

@@ -1,4 +1,4 @@
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { RequestNotRecordedError, SsmStateStore } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
@@ -22,16 +22,43 @@ function setup() {
 }
 
 describe('SsmStateStore', () => {
+  it('reads spec, state, requests and connect strings in one GetParameters, then reads the state afresh', async () => {
+    const { ssm, store } = setup();
+    await store.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders' }));
+    const lease = await store.acquireLease('orders', 'a', 60_000, Date.now());
+    if (!lease) throw new Error('lease');
+    await store.writeState('orders', initialState('orders'), lease);
+    await store.releaseLease(lease);
+    ssm.mock.resetHistory();
+    await store.readSpec('orders');
+    expect((await store.readState('orders'))?.state.cluster).toBe('orders');
+    expect(await store.readRequests('orders')).toEqual([]);
+    expect(ssm.mock.commandCalls(GetParametersCommand).map((c) => c.args[0].input.Names)).toEqual([
+      ['spec', 'state', 'requests', 'connect-string', 'connect-string-read-mostly'].map((leaf) => `/zk-autoscaler/orders/${leaf}`),
+    ]);
+    expect(ssm.mock.commandCalls(GetParameterCommand)).toHaveLength(0);
+    await store.readState('orders'); // the re-read under a lease: SSM's value, not the one read with the spec
+    expect(ssm.mock.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).toEqual(['/zk-autoscaler/orders/state']);
+  });
+
+  it('names the malformed state when it is read, not when the spec is', async () => {
+    const { ssm, store } = setup();
+    await store.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders' }));
+    ssm.set('/zk-autoscaler/orders/state', '{"cluster": 7}');
+    expect((await store.readSpec('orders')).cluster).toBe('orders');
+    await expect(store.readState('orders')).rejects.toThrow(/state parameter \/zk-autoscaler\/orders\/state/);
+  });
+
   it('retries throttling with growing backoff, then gives up with a typed error naming the call', async () => {
     const { ssm, store, delays } = setup();
     await store.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders' }));
-    ssm.throttle.set('GetParameter', 2);
+    ssm.throttle.set('GetParameters', 2);
     expect((await store.readSpec('orders')).cluster).toBe('orders');
     expect(delays).toHaveLength(2);
-    ssm.throttle.set('GetParameter', 10);
+    ssm.throttle.set('GetParameters', 10);
     const failed = store.readSpec('orders');
     await expect(failed).rejects.toThrow(AwsCallError);
-    await expect(failed).rejects.toThrow('ssm GetParameter /zk-autoscaler/orders/spec failed: ThrottlingException');
+    await expect(failed).rejects.toThrow('ssm GetParameters /zk-autoscaler/orders/spec failed: ThrottlingException');
   });
 
   it('refuses a state its next read could not parse (a version-1 member list), before writing anything', async () => {
