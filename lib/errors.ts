@@ -99,6 +99,16 @@ export function showValue(value: unknown): string {
   }
 }
 
+/** Another controller holds the cluster's lease: an operator's act (adopt) that needs it waits. */
+export class LeaseHeldError extends ControllerError {
+  readonly kind = 'conflict';
+
+  constructor(cluster: string, act: string) {
+    super(`${act} ${cluster}: another controller holds the lease; nothing written, try again`, { cluster, act });
+    this.name = 'LeaseHeldError';
+  }
+}
+
 /** The lease was taken over (or expired) between claiming it and writing: stop, change nothing. */
 export class LeaseLostError extends ControllerError {
   readonly kind = 'conflict';

@@ -7,7 +7,7 @@ import { adoptEnsemble, runOperatorAction, summarizeStep, tickCluster, type Stat
 import { ControllerError, InvalidInputError, NotCreatedError, NotFoundError } from '../errors.js';
 import { awsClients, buildAwsDeps, buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
-import { AWS_CREATE_TIMEOUT_MS, createAndWait, LOCAL_CREATE_TIMEOUT_MS } from './create.js';
+import { createAndWait, CREATE_PACE } from './create.js';
 import { runLoad } from './load.js';
 import { runSimulate } from './simulate.js';
 import { renderStatus, terminalText } from './status.js';
@@ -80,11 +80,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       const { addressPrefix } = takes(['addressPrefix']);
       if (local) {
         const { addressPrefix: prefix } = parseOrThrow(StartOptionsSchema, { addressPrefix }, 'create options');
+        await local.store.readSpec(common.cluster); // a mistyped cluster leaves nothing behind
         placeLocalCluster(local.store, common.cluster, { addressPrefix: prefix });
       } else if (addressPrefix !== undefined) throw new InvalidInputError('command line', ['create: --address-prefix is for --target local']);
-      const timeoutMs = common.target === 'aws' ? AWS_CREATE_TIMEOUT_MS : LOCAL_CREATE_TIMEOUT_MS;
-      const { created, tick } = await createAndWait(deps, common.cluster, timeoutMs);
-      if (created.outcome !== 'created') throw new NotCreatedError(common.cluster, timeoutMs, created.why);
+      const pace = CREATE_PACE[common.target];
+      const { created, tick } = await createAndWait(deps, common.cluster, pace);
+      if (created.outcome !== 'created') throw new NotCreatedError(common.cluster, pace.timeoutMs, created.why);
       const members = created.members.map((m) => ({ serverId: m.serverId, host: m.host, role: m.role }));
       if (common.json) io.out(JSON.stringify({ cluster: common.cluster, outcome: created.outcome, why: created.why, members, tick: tick?.outcome }, null, 2));
       else io.out(terminalText(`created ${common.cluster}: ${created.why}\n${members.map((m) => `  server ${m.serverId}  ${m.host}  ${m.role}`).join('\n')}`));

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { initialState } from '../config/state.js';
-import { hasQuorum, initialZone, memberAt, syncedIds, voterIds, type ConfigMember, type Instance, type ServerId } from '../core/index.js';
+import { hasQuorum, initialZone, memberAt, renderDynamicConfig, sameMembers, syncedIds, voterIds, type ConfigMember, type Instance, type ServerId } from '../core/index.js';
 import { InvalidInputError, LeaseLostError, toControllerError } from '../errors.js';
-import type { Lease } from '../ports/index.js';
+import type { AddressReservation } from '../ports/index.js';
+import { fenceFor } from './fence.js';
 import { launchRequest } from './launchRequest.js';
 import type { ClusterPorts, Deps } from './tick.js';
 
@@ -13,8 +15,8 @@ import type { ClusterPorts, Deps } from './tick.js';
 // Never a fresh bootstrap over existing data: a cluster with state, or with any instance that is
 // not one of this creation's voters starting at its reserved address, is refused. A creation
 // interrupted anywhere is finished by running it again: the addresses come back from the fleet's
-// reservation, the launches are idempotent per operation (`create-<id>`), and nothing is written
-// until a quorum serves.
+// reservation, the launches are idempotent per operation (`create-<id>-<creation>`), and nothing
+// is written until a quorum serves the creation's own config.
 
 export type CreateOutcome =
   /** A quorum serves the initial config; the state is written. */
@@ -53,15 +55,21 @@ export async function createStep(deps: Deps, cluster: string, options: { begun?:
 
   const lease = await deps.store.acquireLease(cluster, `${deps.holder}:create`, deps.leaseTtlMs, deps.clock());
   if (!lease) return { cluster, outcome: 'lease-held', why: 'another controller holds the lease', members: [] };
-  let members: ConfigMember[];
   try {
+    // A tick may have recorded the cluster between our read and our claim.
+    if (await deps.store.readState(cluster)) return { cluster, outcome: 'lease-held', why: `${cluster} was recorded meanwhile; run create again to see by whom`, members: [] };
+    const fence = fenceFor(deps, lease);
     const reservation = await ports.fleet.reserveAddresses(servers, spec.zones);
-    members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservation.get(s.serverId) ?? '', 'voter'));
+    const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservedAddress(reservation, s.serverId), 'voter'));
+    const creation = creationOf(cluster, reservation, members, deps.clock());
     refuseMoved(cluster, instances, members);
     const missing = servers.filter((s) => !instances.some((i) => i.serverId === s.serverId));
-    await fenced(deps, lease);
     const launched = await Promise.allSettled(
-      missing.map(async (s) => ports.fleet.launch(await launchRequest(spec, ports, { ...s, role: 'voter', operationId: `create-${s.serverId}` }, { kind: 'initial', members }, reservation))),
+      missing.map(async (s) => {
+        const request = await launchRequest(spec, ports, { ...s, role: 'voter', operationId: `create-${s.serverId}-${creation}` }, { kind: 'initial', members }, { ...reservation, creation });
+        await fence('launch');
+        return ports.fleet.launch(request);
+      }),
     );
     const failed = launched.flatMap((r, i) => (r.status === 'rejected' ? [`server ${missing[i]?.serverId}: ${toControllerError(r.reason).message}`] : []));
     if (failed.length > 0) deps.log.warn(`create ${cluster}: launches failed; running create again retries them`, { failed: failed.join('; ') });
@@ -71,11 +79,36 @@ export async function createStep(deps: Deps, cluster: string, options: { begun?:
       const why = `${serving.synced.length} of ${members.length} voters serve (${serving.synced.join(', ') || 'none'}); waiting for a quorum${failed.length > 0 ? `; ${failed.join('; ')}` : ''}`;
       return { cluster, outcome: 'starting', why, members };
     }
+    await refuseOtherEnsemble(cluster, ports, members, serving.synced);
     await deps.store.writeState(cluster, initialState(cluster, ids.length + 1), lease);
+    return { cluster, outcome: 'created', why: `a quorum of the ${ids.length} initial voters serves; the controller manages ${cluster} from now on`, members };
+  } catch (err) {
+    if (err instanceof LeaseLostError) return { cluster, outcome: 'lease-held', why: err.message, members: [] };
+    throw err;
   } finally {
     await deps.store.releaseLease(lease);
   }
-  return { cluster, outcome: 'created', why: `a quorum of the ${ids.length} initial voters serves; the controller manages ${cluster} from now on`, members };
+}
+
+function reservedAddress(reservation: AddressReservation, serverId: ServerId): string {
+  const address = reservation.addresses.get(serverId);
+  if (address === undefined) throw new InvalidInputError('reserve addresses', [`addresses: none reserved for server ${serverId}`]);
+  return address;
+}
+
+/** The creation's label, `<start>.<fingerprint of its membership>`: in every launch's operation id
+ * (so a cluster created again under the same name never sends an earlier creation's ClientToken)
+ * and kept with the servers, so a resumed creation must boot the membership its first servers
+ * booted with. */
+function creationOf(cluster: string, reservation: AddressReservation, members: readonly ConfigMember[], now: number): string {
+  const fingerprint = createHash('sha256').update(renderDynamicConfig(members)).digest('hex').slice(0, 8);
+  if (reservation.creation === undefined) return `${now.toString(36)}.${fingerprint}`;
+  if (reservation.creation.split('.')[1] !== fingerprint) {
+    throw new InvalidInputError(`create ${cluster}`, [
+      `spec: the servers already launched (creation ${reservation.creation}) were booted with other members than the spec now gives (voters.desired, zones or zookeeper ports changed): put the spec back, or terminate those instances and create again`,
+    ]);
+  }
+  return reservation.creation;
 }
 
 /** Any instance but an initial voter's (terminated ones too: their launch tokens would hand the
@@ -96,8 +129,20 @@ function refuseMoved(cluster: string, instances: readonly Instance[], members: r
   throw new InvalidInputError(`create ${cluster}`, [`instances: ${moved.map((i) => `server ${i.serverId} runs at ${i.host}`).join(', ')}, not at its reserved address; terminate the cluster's instances and create it again`]);
 }
 
-async function fenced(deps: Deps, lease: Lease): Promise<void> {
-  if (!(await deps.store.holdsLease(lease, deps.clock()))) throw new LeaseLostError(lease.cluster, lease.token, 'another controller (or nobody)');
+/** The config the quorum serves must be this creation's: servers of another ensemble answering at
+ * the reserved addresses (a leftover with the same ids) are never recorded as this cluster. */
+async function refuseOtherEnsemble(cluster: string, ports: ClusterPorts, members: readonly ConfigMember[], synced: readonly ServerId[]): Promise<void> {
+  const through = members.find((m) => synced.includes(m.serverId));
+  if (!through) return;
+  const session = await ports.ensemble.open(`${through.clientHost}:${through.clientPort}`);
+  try {
+    const config = await session.readConfig();
+    if (!sameMembers(config.members, members)) {
+      throw new InvalidInputError(`create ${cluster}`, [`config: the servers at the reserved addresses serve another ensemble (${config.members.map((m) => `${m.serverId}@${m.host}`).join(', ')}), not this creation's`]);
+    }
+  } finally {
+    await session.close();
+  }
 }
 
 /** Whether a quorum of the initial voters serves. */

@@ -1,6 +1,6 @@
 import type { ClusterSpec } from '../config/spec.js';
 import { renderServerFiles, type Membership, type Role, type ServerId } from '../core/index.js';
-import type { AddressReservation, LaunchRequest } from '../ports/index.js';
+import type { LaunchRequest } from '../ports/index.js';
 import type { ClusterPorts } from './tick.js';
 
 // A launch as the fleet receives it: the server's boot files rendered here, once, by the core's
@@ -14,14 +14,14 @@ export interface LaunchOf {
   readonly operationId: string;
 }
 
-export async function launchRequest(spec: ClusterSpec, ports: Pick<ClusterPorts, 'fleet' | 'superUser'>, launch: LaunchOf, membership: Membership, reservation?: AddressReservation): Promise<LaunchRequest> {
+export async function launchRequest(spec: ClusterSpec, ports: Pick<ClusterPorts, 'fleet' | 'superUser'>, launch: LaunchOf, membership: Membership, reservation?: LaunchRequest['reservation']): Promise<LaunchRequest> {
   const layout = ports.fleet.layout(launch.serverId);
   const files = renderServerFiles({
     cluster: spec.cluster,
     settings: spec.zookeeper,
     allowEvenVoters: spec.voters.allowEven,
     serverId: launch.serverId,
-    host: reservation?.get(launch.serverId) ?? layout.host,
+    host: reservation?.addresses.get(launch.serverId) ?? layout.host,
     configDir: layout.configDir,
     dataDir: layout.dataDir,
     superDigest: await ports.superUser.digest(),

@@ -18,9 +18,10 @@ import {
   type Step,
   type Thought,
 } from '../core/index.js';
-import { LeaseExpiringError, LeaseLostError, toControllerError, type ControllerError } from '../errors.js';
-import type { Ensemble, EnsembleSession, Fleet, Lease, Log, MetricsSink, MetricsSource, Probe, StateStore, SuperUser, TickMetrics } from '../ports/index.js';
+import { toControllerError, type ControllerError } from '../errors.js';
+import type { Ensemble, EnsembleSession, Fleet, Log, MetricsSink, MetricsSource, Probe, StateStore, SuperUser, TickMetrics } from '../ports/index.js';
 import { createStep } from './create.js';
+import { fenceFor, type CALL_MAX_MS } from './fence.js';
 import { launchRequest } from './launchRequest.js';
 import { adminServerFor, observe } from './observe.js';
 import { tickMetrics } from './metrics.js';
@@ -194,25 +195,6 @@ interface Execution {
   readonly log: Log;
   /** Resolves when `call` may start under the lease; throws (and nothing is called) otherwise. */
   readonly fence: (call: keyof typeof CALL_MAX_MS) => Promise<void>;
-}
-
-/** The longest each acting call may take (SDK and ZooKeeper timeouts included): a call starts only
- * while the lease has at least this long left, so it cannot outlive the lease. */
-export const CALL_MAX_MS = {
-  /** A lookup and RunInstances per zone tried (each call at most ~8 s), or a local JVM's start (30 s). */
-  launch: 60_000,
-  /** The reconfig and, after a lost reply, its read-back. */
-  reconfig: 20_000,
-  /** The boot log of a failed joiner, a confirming write, then a describe and TerminateInstances, or a kill. */
-  terminate: 45_000,
-} as const;
-
-function fenceFor(deps: Deps, lease: Lease): Execution['fence'] {
-  return async (call) => {
-    const now = deps.clock();
-    if (lease.expiresAt - now < CALL_MAX_MS[call]) throw new LeaseExpiringError(lease.cluster, call, lease.expiresAt - now, CALL_MAX_MS[call]);
-    if (!(await deps.store.holdsLease(lease, now))) throw new LeaseLostError(lease.cluster, lease.token, 'another controller (or nobody)');
-  };
 }
 
 /** Runs the step; a launch answers where the server really went. */

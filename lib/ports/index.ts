@@ -94,9 +94,10 @@ export interface LaunchRequest {
   readonly zones: readonly ZonePlacement[];
   /** The launch template the instance starts from (EC2; recorded on the instance either way). */
   readonly launchTemplate?: { readonly id: string; readonly version: string };
-  /** Servers created together (create): the address reserved for each. This one starts at its own,
-   * in `zone` only, and the fleet keeps the whole reservation so a resumed creation finds it. */
-  readonly reservation?: AddressReservation;
+  /** Servers created together (create): the address reserved for each, and the creation they
+   * belong to. This one starts at its own, in `zone` only, and the fleet keeps the whole
+   * reservation so a resumed creation finds it. */
+  readonly reservation?: AddressReservation & { readonly creation: string };
 }
 
 export interface ZonePlacement {
@@ -106,7 +107,12 @@ export interface ZonePlacement {
 
 /** Addresses chosen before a launch, one per server, so that every initial member's files can
  * name all of them (ZooKeeper's way to start an ensemble). */
-export type AddressReservation = ReadonlyMap<ServerId, string>;
+export interface AddressReservation {
+  readonly addresses: ReadonlyMap<ServerId, string>;
+  /** The creation the servers already launched belong to (the controller's label), when the
+   * reservation is one they were launched with; undefined for a fresh one. */
+  readonly creation: string | undefined;
+}
 
 /** Where a server's files place it on its instance. */
 export interface BootLayout {
@@ -142,8 +148,9 @@ export interface Fleet {
   /** The last lines the server's instance wrote while it booted (EC2's console output, the local
    * server's log), or undefined when it has none: the evidence kept when a joiner failed to join. */
   bootLog(serverId: ServerId): Promise<string | undefined>;
-  /** The instances at these addresses, whoever launched them (adopt). */
-  findByAddress(hosts: readonly string[]): Promise<ReadonlyMap<string, ForeignInstance>>;
+  /** The live instances at these addresses in the given zones' subnets, whoever launched them
+   * (adopt); an address two instances hold, or one an instance of another cluster holds, is refused. */
+  findByAddress(hosts: readonly string[], zones: readonly ZonePlacement[]): Promise<ReadonlyMap<string, ForeignInstance>>;
   /** Takes running instances of an ensemble the controller did not launch under management: from
    * then on they are listed, probed and replaced like the fleet's own. */
   adopt(servers: readonly { readonly serverId: ServerId; readonly role: Role; readonly instance: ForeignInstance }[]): Promise<void>;

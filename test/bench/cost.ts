@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, DescribeInstanceStatusCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand, GetParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Ec2Fleet, SsmStateStore } from '../../lib/adapters/aws/index.js';
 import { jsonLog } from '../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
@@ -36,6 +36,7 @@ export async function measureCost(): Promise<Cost> {
   const deps = { ...modelled, portsFor: async (cluster: string, s: typeof spec) => modelled.portsFor(cluster, s) };
   const ssmCalls = (): Record<string, number> => ({
     'ssm:GetParameter': ssm.mock.commandCalls(GetParameterCommand).length,
+    'ssm:GetParameters': ssm.mock.commandCalls(GetParametersCommand).length,
     'ssm:GetParametersByPath': ssm.mock.commandCalls(GetParametersByPathCommand).length,
     'ssm:GetParameterHistory': ssm.mock.commandCalls(GetParameterHistoryCommand).length,
     'ssm:PutParameter': ssm.mock.commandCalls(PutParameterCommand).length,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
 import { launchRequest } from '../../lib/controller/index.js';
 import { memberAt, type Membership, type ServerId } from '../../lib/core/index.js';
-import type { AddressReservation, Fleet, LaunchRequest } from '../../lib/ports/index.js';
+import type { Fleet, LaunchRequest } from '../../lib/ports/index.js';
 import { superUserOf } from '../../lib/wiring/local.js';
 
 // The Fleet contract: EC2 and local processes alike.
@@ -16,7 +16,7 @@ export function fleetContract(name: string, open: () => Promise<Fleet>, { timeou
   });
   const committed = [memberAt(spec.zookeeper, 1, '127.254.254.1', 'voter')];
   /** A launch as the controller renders it, for the place the fleet gives the server. */
-  const requestFor = (fleet: Fleet, serverId: ServerId, zone: string, operationId: string, membership: Membership, reservation?: AddressReservation): Promise<LaunchRequest> =>
+  const requestFor = (fleet: Fleet, serverId: ServerId, zone: string, operationId: string, membership: Membership, reservation?: LaunchRequest['reservation']): Promise<LaunchRequest> =>
     launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'contract-password' }, 'orders') }, { serverId, role: 'voter', zone, operationId }, membership, reservation);
 
   describe(`Fleet contract: ${name}`, () => {
@@ -43,17 +43,19 @@ export function fleetContract(name: string, open: () => Promise<Fleet>, { timeou
       expect(await fleet.bootLog(99)).toBeUndefined();
     }, timeoutMs);
 
-    it('starts servers created together at the addresses it reserved, and gives a resumed creation the same ones', async () => {
+    it('starts servers created together at the addresses it reserved, and gives a resumed creation the same ones with its label', async () => {
       const fleet = await open();
       const servers = [{ serverId: 1, zone: 'a' }, { serverId: 2, zone: 'b' }, { serverId: 3, zone: 'a' }];
       const reservation = await fleet.reserveAddresses(servers, spec.zones);
-      expect([...reservation.keys()]).toEqual([1, 2, 3]);
-      expect(new Set(reservation.values()).size).toBe(3);
-      const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservation.get(s.serverId) ?? '', 'voter'));
+      expect(reservation.creation).toBeUndefined();
+      const { addresses } = reservation;
+      expect([...addresses.keys()]).toEqual([1, 2, 3]);
+      expect(new Set(addresses.values()).size).toBe(3);
+      const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, addresses.get(s.serverId) ?? '', 'voter'));
       // One server of three started (its quorum is not there: it only has to run), then the rest.
-      const first = await fleet.launch(await requestFor(fleet, 1, 'a', 'create-1', { kind: 'initial', members }, reservation));
-      expect(first.host).toBe(reservation.get(1));
-      expect(await fleet.reserveAddresses(servers, spec.zones)).toEqual(reservation);
+      const first = await fleet.launch(await requestFor(fleet, 1, 'a', 'create-1-m1.abcd1234', { kind: 'initial', members }, { addresses, creation: 'm1.abcd1234' }));
+      expect(first.host).toBe(addresses.get(1));
+      expect(await fleet.reserveAddresses(servers, spec.zones)).toEqual({ addresses, creation: 'm1.abcd1234' });
       await fleet.terminate(1);
     }, timeoutMs);
   });

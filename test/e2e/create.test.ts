@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { jsonLog, placeLocalCluster, processFleetFor } from '../../lib/adapters/local/index.js';
 import { runCommand } from '../../lib/cli/commands.js';
-import { createAndWait, LOCAL_CREATE_TIMEOUT_MS } from '../../lib/cli/create.js';
+import { createAndWait, CREATE_PACE } from '../../lib/cli/create.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
 import { createStep } from '../../lib/controller/index.js';
 import { buildLocalDeps, type LocalDeps } from '../../lib/wiring/index.js';
@@ -67,7 +67,14 @@ describe('create (local mode)', () => {
     expect(first.why).toMatch(/^0 of 3 voters serve \(none\); waiting for a quorum; server 2: .*killed; server 3: .*killed$/);
     expect(await deps.store.readState('fresh')).toBeUndefined();
 
-    const { created } = await createAndWait(deps, 'fresh', LOCAL_CREATE_TIMEOUT_MS);
+    // The spec changed since: the servers to come would boot another membership than server 1's.
+    const five = ClusterSpecSchema.parse({ ...SPEC, voters: { min: 3, desired: 3, max: 5 }, zookeeper: { ...SPEC.zookeeper, electionPort: 3999 } });
+    await deps.store.writeSpec('fresh', five);
+    await expect(createStep(deps, 'fresh')).rejects.toThrow('spec: the servers already launched (creation ');
+    expect(processFleetFor(deps.store, 'fresh', five).list().map((s) => s.serverId)).toEqual([1]);
+    await deps.store.writeSpec('fresh', ClusterSpecSchema.parse(SPEC));
+
+    const { created } = await createAndWait(deps, 'fresh', CREATE_PACE.local);
     expect(created.outcome).toBe('created');
     const processes = processFleetFor(deps.store, 'fresh', ClusterSpecSchema.parse(SPEC));
     expect(processes.list().map((s) => [s.serverId, s.pid !== undefined])).toEqual([[1, true], [2, true], [3, true]]);

@@ -26,7 +26,7 @@ interface Adoption {
 }
 
 /** Deps over the real ensemble; `hosts` are the addresses the fleet finds instances at. */
-async function adoption(e: TestEnsemble, options: { password?: string; hosts?: readonly string[]; probeVersion?: string } = {}): Promise<Adoption> {
+async function adoption(e: TestEnsemble, options: { password?: string; hosts?: readonly string[]; probeVersion?: string; sessionOf?: number } = {}): Promise<Adoption> {
   const store = new MemoryStateStore();
   await store.writeSpec('orders', spec);
   const adopted: Adoption['adopted'] = [];
@@ -42,7 +42,8 @@ async function adoption(e: TestEnsemble, options: { password?: string; hosts?: r
       adopt: async (servers) => void adopted.push(...servers),
     }),
     probe: {
-      ...probe,
+      // A session a removed server created, still live, as the leader would list it.
+      sessions: async (leader) => [...(await probe.sessions(leader)), ...(options.sessionOf ? [BigInt(options.sessionOf) << 56n] : [])],
       probe: async (targets) => (await probe.probe(targets)).map((p): MemberProbe => (options.probeVersion && p.result.status === 'serving' ? { ...p, result: { ...p.result, health: { ...p.result.health, version: options.probeVersion } } } : p)),
     },
     ensemble: zooKeeperEnsemble({ superPassword: async () => password, timeoutMs: 5000 }),
@@ -81,22 +82,37 @@ describe('adopt', () => {
 
     // Adopted once: the cluster now has state.
     await expect(adoptEnsemble(deps, 'orders', at(e))).rejects.toThrow('cluster: orders is managed already (its controller state exists)');
+
+    // New ids start above every owner of a live session: server 7, removed before, left one.
+    const withSession = await adoption(e, { sessionOf: 7 });
+    expect((await adoptEnsemble(withSession.deps, 'orders', at(e))).nextServerId).toBe(8);
     await e.stop();
   }, 60_000);
 
-  it('refuses, naming the missing prerequisite and writing nothing: a digest the ensemble rejects, an address without an instance, a server too old to reconfig', async () => {
+  it('refuses, naming the missing prerequisite and writing nothing: a digest the ensemble rejects, an address without an instance, a server too old to reconfig, a server argument that is no address', async () => {
     const e = await startEnsemble({ voters: 3 });
     const refusals: [string, Parameters<typeof adoption>[1], string][] = [
       ['a wrong password', { password: 'not-the-ensemble-password-at-all' }, 'superPassword: the ensemble does not take the super password stored for orders as its super user'],
       ['no instance at one address', { hosts: [e.hostOf(1), e.hostOf(2)] }, `instances: no running instance at ${e.hostOf(3)} (server 3)`],
       ['ZooKeeper 3.5.8', { probeVersion: '3.5.8-f439ca583e70862c3068a1f2a7d4d068eec33315, built on 05/04/2020 15:07 GMT' }, 'version: server 1 runs 3.5.8'],
     ];
+    const { deps, store } = await adoption(e);
+    await expect(adoptEnsemble(deps, 'orders', 'not-an-address')).rejects.toThrow('server: must be a member\'s client address as host:port, e.g. 10.0.1.12:2181 (got "not-an-address")');
+    expect(await store.readState('orders')).toBeUndefined();
     for (const [what, options, message] of refusals) {
       const { deps, store, adopted } = await adoption(e, options);
       await expect(adoptEnsemble(deps, 'orders', at(e)), what).rejects.toThrow(message);
       expect(await store.readState('orders'), what).toBeUndefined();
       expect(adopted, what).toEqual([]);
     }
+    await e.stop();
+  }, 60_000);
+
+  it('refuses servers that keep the four-letter words the controller needs off, naming the setting', async () => {
+    const e = await startEnsemble({ voters: 1, editZooCfg: (zooCfg) => zooCfg.replace(/^4lw\.commands\.whitelist=.*$/m, '4lw.commands.whitelist=srvr,ruok') });
+    const { deps, store } = await adoption(e);
+    await expect(adoptEnsemble(deps, 'orders', `${e.hostOf(1)}:${e.settings.clientPort}`)).rejects.toThrow('4lw.commands.whitelist: server 1 refuses mntr; every server needs ruok,srvr,mntr,conf,isro,dump');
+    expect(await store.readState('orders')).toBeUndefined();
     await e.stop();
   }, 60_000);
 

@@ -55,6 +55,8 @@ export async function startAwsDeployment(options: { dir?: string; cluster?: stri
     AWS_LAMBDA_FUNCTION_NAME: 'zk-autoscaler-tick',
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
+    // One container ticks here: its rate budget is the account's, not a tenth of it.
+    TICK_CONCURRENCY: '1',
   });
   const tickHandler = (await import('../../functions/tick.js')).handler as unknown as Handler;
   const manualHandler = (await import('../../functions/manual.js')).handler as unknown as Handler;

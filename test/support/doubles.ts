@@ -34,7 +34,7 @@ export function fleetWith(fleet: Fleet, parts: Partial<Fleet>): Fleet {
     launch: (request) => fleet.launch(request),
     terminate: (serverId) => fleet.terminate(serverId),
     bootLog: (serverId) => fleet.bootLog(serverId),
-    findByAddress: (hosts) => fleet.findByAddress(hosts),
+    findByAddress: (hosts, zones) => fleet.findByAddress(hosts, zones),
     adopt: (servers) => fleet.adopt(servers),
     ...parts,
   };

@@ -61,7 +61,7 @@ const STATE = {
   shuttingDown: { Name: 'shutting-down', Code: 32 },
   terminated: { Name: 'terminated', Code: 48 },
 } as const satisfies Record<string, InstanceState>;
-const INSTANCE_FILTERS = ['instance-state-name', 'private-ip-address', 'instance-id'];
+const INSTANCE_FILTERS = ['instance-state-name', 'private-ip-address', 'instance-id', 'subnet-id'];
 
 function ec2Error(code: string, message: string): Error {
   return Object.assign(new Error(message), { name: code, $metadata: {} });
@@ -351,7 +351,7 @@ function matchesFilter(i: Instance, f: Filter): boolean {
   const values = f.Values ?? [];
   if (name.startsWith('tag:')) return (i.Tags ?? []).some((t) => t.Key === name.slice(4) && values.includes(t.Value ?? ''));
   if (!INSTANCE_FILTERS.includes(name)) throw ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`);
-  const value = { 'instance-state-name': i.State?.Name, 'private-ip-address': i.PrivateIpAddress, 'instance-id': i.InstanceId }[name];
+  const value = { 'instance-state-name': i.State?.Name, 'private-ip-address': i.PrivateIpAddress, 'instance-id': i.InstanceId, 'subnet-id': i.SubnetId }[name];
   return values.includes(value ?? '');
 }
 

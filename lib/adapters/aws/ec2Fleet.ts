@@ -119,27 +119,28 @@ export class Ec2Fleet implements Fleet {
 
   async reserveAddresses(servers: readonly { serverId: ServerId; zone: string }[], zones: readonly ZonePlacement[]): Promise<AddressReservation> {
     const live = (await this.ours(await this.describe(this.ownFilters()))).filter((i) => i.State?.Name !== 'terminated');
-    const kept = live.map((i) => tagsOf(i).get(TAG.reservation)).find((r) => r !== undefined);
-    if (kept !== undefined) {
-      const reservation = parseReservation(kept);
-      const missing = servers.filter((s) => !reservation.has(s.serverId));
-      if (missing.length === 0) return reservation;
-      throw new InvalidInputError('reserve addresses', [`servers: ${missing.map((s) => s.serverId).join(', ')} are not in the reservation the running servers were created with (${kept})`]);
+    const kept = [...new Set(live.map((i) => tagsOf(i).get(TAG.reservation)).filter((r) => r !== undefined))];
+    if (kept.length > 1) throw new InvalidInputError('reserve addresses', [`${TAG.reservation}: the running servers were launched with different reservations (${kept.join(' | ')})`]);
+    if (kept[0] !== undefined) {
+      const reservation = parseReservation(kept[0]);
+      const ids = [...reservation.addresses.keys()];
+      if (ids.length === servers.length && servers.every((s) => reservation.addresses.has(s.serverId))) return reservation;
+      throw new InvalidInputError('reserve addresses', [`servers: the running servers were created as ${ids.join(', ')}, not ${servers.map((s) => s.serverId).join(', ')} (${kept[0]})`]);
     }
     const subnets = await this.subnets(servers.map((s) => subnetOf(zones, s.zone, this.cluster)));
-    const reservation = new Map<ServerId, string>();
+    const addresses = new Map<ServerId, string>();
     for (const server of servers) {
       const subnetId = subnetOf(zones, server.zone, this.cluster);
       const cidr = subnets.get(subnetId);
       if (!cidr) throw new AwsCallError('ec2', 'DescribeSubnets', subnetId, 'InvalidSubnetID.NotFound');
-      const taken = new Set(reservation.values());
+      const taken = new Set(addresses.values());
       const candidates = addressCandidates(cidr, `${this.deployment}/${this.cluster}/${server.serverId}`, RESERVE_CANDIDATES).filter((a) => !taken.has(a));
       const used = await this.addressesInUse(subnetId, candidates);
       const free = candidates.find((a) => !used.has(a));
       if (!free) throw new InvalidInputError('reserve addresses', [`zone ${server.zone}: none of ${candidates.length} addresses tried in ${subnetId} (${cidr}) is free`]);
-      reservation.set(server.serverId, free);
+      addresses.set(server.serverId, free);
     }
-    return reservation;
+    return { addresses, creation: undefined };
   }
 
   async launch(request: LaunchRequest): Promise<Instance> {
@@ -148,7 +149,7 @@ export class Ec2Fleet implements Fleet {
     const launched = await this.ours(await this.describe([...this.ownFilters(), { Name: `tag:${TAG.operation}`, Values: [request.operationId] }]));
     const mine = launched.find((i) => i.State?.Name !== 'terminated' && tagsOf(i).get(TAG.serverId) === String(request.serverId));
     if (mine) return this.instanceOf(mine, request.serverId);
-    const address = request.reservation?.get(request.serverId);
+    const address = request.reservation?.addresses.get(request.serverId);
     if (request.reservation && address === undefined) throw new InvalidInputError(`launch of server ${request.serverId}`, [`reservation: has no address for server ${request.serverId}`]);
     // A reserved address lies in its zone's subnet: no fallback to another zone.
     const zones = address !== undefined ? request.zones.filter((z) => z.name === request.zone) : [...request.zones].sort((a, b) => Number(b.name === request.zone) - Number(a.name === request.zone));
@@ -189,12 +190,24 @@ export class Ec2Fleet implements Fleet {
     throw lastCapacityError;
   }
 
-  async findByAddress(hosts: readonly string[]): Promise<ReadonlyMap<string, ForeignInstance>> {
+  async findByAddress(hosts: readonly string[], zones: readonly ZonePlacement[]): Promise<ReadonlyMap<string, ForeignInstance>> {
     const found = new Map<string, ForeignInstance>();
     if (hosts.length === 0) return found;
-    const instances = await this.describe([{ Name: 'private-ip-address', Values: [...hosts] }]);
+    // Only the spec's subnets: another VPC may use the same private range.
+    const subnetIds = zones.map((z) => z.subnetId ?? subnetOf(zones, z.name, this.cluster));
+    const instances = await this.describe([
+      { Name: 'private-ip-address', Values: [...hosts] },
+      { Name: 'subnet-id', Values: subnetIds },
+    ]);
     for (const i of instances.filter((x) => x.State?.Name !== 'terminated')) {
       const host = i.PrivateIpAddress ?? '';
+      const tags = tagsOf(i);
+      const owner = tags.get(TAG.deployment);
+      if (owner !== undefined && (owner !== this.deployment || tags.get(TAG.cluster) !== this.cluster)) {
+        throw new InvalidInputError('adopt', [`instances: ${i.InstanceId} at ${host} belongs to ${owner}/${tags.get(TAG.cluster)}; refused`]);
+      }
+      const other = found.get(host);
+      if (other) throw new InvalidInputError('adopt', [`instances: ${other.instanceId} and ${i.InstanceId} both hold ${host}; refused`]);
       found.set(host, { instanceId: i.InstanceId ?? '', host, zone: i.Placement?.AvailabilityZone ?? 'unknown', state: stateOf(i.State?.Name) });
     }
     return found;
@@ -384,14 +397,18 @@ export function addressCandidates(cidr: string, seed: string, count: number): st
   });
 }
 
-function reservationText(reservation: AddressReservation): string {
-  return [...reservation].sort(([a], [b]) => a - b).map(([id, host]) => `${id}=${host}`).join(' ');
+/** `<creation> 1=10.0.1.10 2=...`: at most 256 characters (9 voters take about 180). */
+function reservationText(reservation: AddressReservation & { creation: string }): string {
+  return [reservation.creation, ...[...reservation.addresses].sort(([a], [b]) => a - b).map(([id, host]) => `${id}=${host}`)].join(' ');
 }
 
-function parseReservation(text: string): Map<ServerId, string> {
-  const entries = text.split(' ').map((pair) => /^(\d{1,3})=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(pair));
-  if (entries.some((e) => e === null)) throw new InvalidInputError('reservation tag', [`${TAG.reservation}: must be "id=address ..." (got ${JSON.stringify(text)})`]);
-  return new Map(entries.map((e) => [Number(e?.[1]), e?.[2] ?? '']));
+function parseReservation(text: string): AddressReservation {
+  const [creation = '', ...pairs] = text.split(' ');
+  const entries = pairs.map((pair) => /^(\d{1,3})=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(pair));
+  if (!/^[a-z0-9.]{1,40}$/.test(creation) || entries.length === 0 || entries.some((e) => e === null)) {
+    throw new InvalidInputError('reservation tag', [`${TAG.reservation}: must be "<creation> id=address ..." (got ${JSON.stringify(text)})`]);
+  }
+  return { addresses: new Map(entries.map((e) => [Number(e?.[1]), e?.[2] ?? ''])), creation };
 }
 
 /** At most 64 ASCII characters, stable for (deployment, cluster, operation, zone). */

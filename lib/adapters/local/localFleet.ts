@@ -30,15 +30,18 @@ export class LocalFleet implements Fleet {
     return this.processes.placementOf(serverId);
   }
 
-  /** A local server's address is fixed by its id. */
+  /** A local server's address is fixed by its id; the creation a server was launched with is kept
+   * beside its files. */
   async reserveAddresses(servers: readonly { serverId: ServerId }[]): Promise<AddressReservation> {
-    return new Map(servers.map((s) => [s.serverId, this.processes.placementOf(s.serverId).host]));
+    const kept = [...new Set(this.processes.list().map((s) => readPlacement(s.configDir, 'creation')).filter((c) => c !== undefined))];
+    if (kept.length > 1) throw new InvalidInputError('reserve addresses', [`creation: the servers were launched by different creations (${kept.join(', ')})`]);
+    return { addresses: new Map(servers.map((s) => [s.serverId, this.processes.placementOf(s.serverId).host])), creation: kept[0] };
   }
 
   async launch(request: LaunchRequest): Promise<Instance> {
     const running = (await this.list()).find((i) => i.serverId === request.serverId && i.state === 'running');
     if (running) return running; // the same operation, retried
-    const reserved = request.reservation?.get(request.serverId);
+    const reserved = request.reservation?.addresses.get(request.serverId);
     const placement = this.processes.placementOf(request.serverId);
     if (reserved !== undefined && reserved !== placement.host) {
       throw new InvalidInputError(`launch of server ${request.serverId}`, [`reservation: ${reserved} is not its local address ${placement.host}`]);
@@ -47,6 +50,7 @@ export class LocalFleet implements Fleet {
       // What EC2 keeps in tags, a local server keeps beside its files.
       writeFileSync(join(p.configDir, 'zone'), request.zone);
       if (request.launchTemplate) writeFileSync(join(p.configDir, 'launch-template-version'), request.launchTemplate.version);
+      if (request.reservation) writeFileSync(join(p.configDir, 'creation'), request.reservation.creation);
       return request.files;
     });
     const instance = (await this.list()).find((i) => i.serverId === request.serverId);
@@ -74,7 +78,7 @@ export class LocalFleet implements Fleet {
   }
 }
 
-function readPlacement(configDir: string, file: 'zone' | 'launch-template-version'): string | undefined {
+function readPlacement(configDir: string, file: 'zone' | 'launch-template-version' | 'creation'): string | undefined {
   const path = join(configDir, file);
   return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
 }

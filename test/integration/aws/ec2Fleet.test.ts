@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { clientToken, Ec2Fleet, TAG } from '../../../lib/adapters/aws/ec2Fleet.js';
 import { jsonLog } from '../../../lib/adapters/local/index.js';
@@ -213,45 +213,55 @@ describe('Ec2Fleet', () => {
   it('reserves free addresses in each zone\'s subnet for servers created together, launches each at its own, and gives a resumed creation the same ones', async () => {
     const { ec2, fleet } = setup();
     const servers = [{ serverId: 1, zone: 'eu-west-1a' }, { serverId: 2, zone: 'eu-west-1b' }, { serverId: 3, zone: 'eu-west-1c' }];
-    const reservation = await fleet.reserveAddresses(servers, spec.zones);
-    expect([...reservation].map(([id, host]) => [id, host.split('.').slice(0, 3).join('.')])).toEqual([[1, '10.0.1'], [2, '10.0.2'], [3, '10.0.3']]);
-    for (const host of reservation.values()) expect(Number(host.split('.')[3])).toBeGreaterThanOrEqual(4); // AWS keeps .0-.3
-    const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, reservation.get(s.serverId) ?? '', 'voter'));
-    const first = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 1, role: 'voter', zone: 'eu-west-1a', operationId: 'create-1' }, { kind: 'initial', members }, reservation);
+    const { addresses, creation: fresh } = await fleet.reserveAddresses(servers, spec.zones);
+    expect(fresh).toBeUndefined();
+    expect([...addresses].map(([id, host]) => [id, host.split('.').slice(0, 3).join('.')])).toEqual([[1, '10.0.1'], [2, '10.0.2'], [3, '10.0.3']]);
+    for (const host of addresses.values()) expect(Number(host.split('.')[3])).toBeGreaterThanOrEqual(4); // AWS keeps .0-.3
+    const members = servers.map((s) => memberAt(spec.zookeeper, s.serverId, addresses.get(s.serverId) ?? '', 'voter'));
+    const reservation = { addresses, creation: 'm1.abcd1234' };
+    const first = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 1, role: 'voter', zone: 'eu-west-1a', operationId: 'create-1-m1.abcd1234' }, { kind: 'initial', members }, reservation);
     const instance = await fleet.launch(first);
-    expect(instance.host).toBe(reservation.get(1));
-    expect(ec2.runs[0]).toMatchObject({ SubnetId: 'subnet-a', PrivateIpAddress: reservation.get(1) });
+    expect(instance.host).toBe(addresses.get(1));
+    expect(ec2.runs[0]).toMatchObject({ SubnetId: 'subnet-a', PrivateIpAddress: addresses.get(1) });
     const tags = Object.fromEntries((ec2.runs[0]?.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
-    expect(tags[TAG.reservation]).toBe([...reservation].map(([id, host]) => `${id}=${host}`).join(' '));
+    expect(tags[TAG.reservation]).toBe(['m1.abcd1234', ...[...addresses].map(([id, host]) => `${id}=${host}`)].join(' '));
     ec2.boot();
-    // Run again after an interruption: the addresses the first server's files name come back.
+    // Run again after an interruption: the addresses the first server's files name come back, with the creation's label.
     expect(await fleet.reserveAddresses(servers, spec.zones)).toEqual(reservation);
+    // ...but not for another set of servers (the spec's voters changed since).
+    await expect(fleet.reserveAddresses(servers.slice(0, 2), spec.zones)).rejects.toThrow('servers: the running servers were created as 1, 2, 3, not 1, 2');
     // A reserved address is in its zone's subnet: no capacity there is no fallback elsewhere.
     ec2.noCapacity.add('subnet-b');
-    const second = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 2, role: 'voter', zone: 'eu-west-1b', operationId: 'create-2' }, { kind: 'initial', members }, reservation);
+    const second = await launchRequest(spec, { fleet, superUser: superUserOf({ read: async () => 'secret' }, 'orders') }, { serverId: 2, role: 'voter', zone: 'eu-west-1b', operationId: 'create-2-m1.abcd1234' }, { kind: 'initial', members }, reservation);
     await expect(fleet.launch(second)).rejects.toThrow('InsufficientInstanceCapacity');
     expect(ec2.runs.map((r) => r.SubnetId)).toEqual(['subnet-a', 'subnet-b']);
   });
 
   it('skips an address another interface holds when reserving', async () => {
     const { ec2, fleet } = setup();
-    const [first] = await fleet.reserveAddresses([{ serverId: 1, zone: 'eu-west-1a' }], spec.zones).then((r) => [...r.values()]);
+    const [first] = await fleet.reserveAddresses([{ serverId: 1, zone: 'eu-west-1a' }], spec.zones).then((r) => [...r.addresses.values()]);
     // Someone else's instance takes that address before this creation launches.
     const { fleet: other } = watched(ec2, 'zk-autoscaler-other');
-    await other.launch({ ...(await launchOf(9, 'add-9')), zone: 'eu-west-1a', reservation: new Map([[9, first ?? '']]) });
+    await other.launch({ ...(await launchOf(9, 'add-9')), zone: 'eu-west-1a', reservation: { addresses: new Map([[9, first ?? '']]), creation: 'm1.other' } });
     const again = await fleet.reserveAddresses([{ serverId: 1, zone: 'eu-west-1a' }], spec.zones);
-    expect(again.get(1)).not.toBe(first);
+    expect(again.addresses.get(1)).not.toBe(first);
   });
 
   it('adopts running instances found by address: records them, tags them, and lists them from then on; a retagged one is not trusted', async () => {
     const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
     let record = new Map<string, number>();
     const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', log: quiet, adopted: async () => record, recordAdopted: async (r) => void (record = new Map(r)) });
-    // An ensemble someone else launched: three instances, no tags of ours.
-    const stranger = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-hand', cluster: 'legacy', log: quiet });
-    const theirs = await Promise.all([1, 2, 3].map(async (id) => stranger.launch({ ...(await launchOf(id + 10, `hand-${id}`)), zone: `eu-west-1${'abc'[id - 1]}` })));
+    // An ensemble someone launched by hand: three instances, no tags of ours.
+    const theirs = await Promise.all(
+      ['subnet-a', 'subnet-b', 'subnet-c'].map(async (subnet) => {
+        const out = await ec2.client.send(new RunInstancesCommand({ LaunchTemplate: { LaunchTemplateId: 'lt-0abc', Version: '7' }, SubnetId: subnet, MinCount: 1, MaxCount: 1 }));
+        return { instanceId: out.Instances?.[0]?.InstanceId ?? '', host: out.Instances?.[0]?.PrivateIpAddress ?? '' };
+      }),
+    );
     ec2.boot();
-    const found = await fleet.findByAddress([...theirs.map((i) => i.host), '10.9.9.9']);
+    const found = await fleet.findByAddress([...theirs.map((i) => i.host), '10.9.9.9'], spec.zones);
+    // Only in the spec's subnets: the same address elsewhere is another network's.
+    expect(await fleet.findByAddress(theirs.map((i) => i.host), [{ name: 'eu-west-1a', subnetId: 'subnet-a' }])).toEqual(new Map([[theirs[0]?.host, found.get(theirs[0]?.host ?? '')]]));
     expect([...found.keys()]).toEqual(theirs.map((i) => i.host));
     expect(await fleet.list()).toEqual([]);
     await fleet.adopt(theirs.map((i, k) => ({ serverId: k + 1, role: 'voter' as const, instance: found.get(i.host) as NonNullable<ReturnType<typeof found.get>> })));
@@ -261,6 +271,14 @@ describe('Ec2Fleet', () => {
     const tag = ec2.instances.get(theirs[2]?.instanceId ?? '')?.Tags?.find((t) => t.Key === TAG.serverId);
     if (tag) tag.Value = '7';
     expect((await fleet.list()).map((i) => i.serverId)).toEqual([1, 2]);
+  });
+
+  it('refuses to adopt an instance another deployment or cluster runs', async () => {
+    const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
+    const theirs = await new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-dev', cluster: 'orders', log: quiet }).launch(await launchOf(4, 'add-4'));
+    ec2.boot();
+    const fleet = new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster: 'orders', log: quiet });
+    await expect(fleet.findByAddress([theirs.host], spec.zones)).rejects.toThrow(`instances: ${theirs.instanceId} at ${theirs.host} belongs to zk-autoscaler-dev/orders; refused`);
   });
 
   it('refuses a deployment id that is not lowercase letters, digits and "-", or longer than 32 characters', () => {
