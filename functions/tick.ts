@@ -1,7 +1,9 @@
 // The tick function. A schedule or an alarm: on AWS, one message per cluster on the tick queue (the
 // fan-out, paced over the minute); in local mode (no queue), every cluster ticked here. A batch
 // from the queue: each message ticks its cluster, and the messages that failed are reported back
-// (ReportBatchItemFailures) so SQS delivers them again, then to the dead-letter queue.
+// (ReportBatchItemFailures) so SQS delivers them again, then to the dead-letter queue. An EC2 or
+// Health event about an instance: its cluster's tick only, the same way (a notice files a replace
+// request first).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -10,11 +12,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { powertoolsLog } from '../lib/adapters/aws/index.js';
 import { TICK_METRICS } from '../lib/adapters/aws/metricNames.js';
-import { isSqsEvent } from '../lib/config/events.js';
-import { EnvSchema, parseOrThrow, parseTickEvent } from '../lib/config/index.js';
+import { isInstanceEvent, isSqsEvent, parseWakeEvent } from '../lib/config/events.js';
+import { EnvSchema, parseOrThrow } from '../lib/config/index.js';
 import { handleTickEvent, tickSummary } from '../lib/controller/index.js';
-import { fanOutTickEvent, handleTickMessages } from '../lib/controller/triggers.js';
+import { fanOutTickEvent, fleetOwners, handleInstanceEvent, handleTickMessages } from '../lib/controller/triggers.js';
 import { toControllerError, type ControllerError } from '../lib/errors.js';
+import { ec2InstanceOwners } from '../lib/wiring/aws.js';
 import { depsFromEnv, tickQueueFromEnv } from '../lib/wiring/index.js';
 
 const env = parseOrThrow(EnvSchema, process.env, 'environment');
@@ -22,6 +25,8 @@ const logger = new Logger({ serviceName: 'zk-autoscaler' });
 const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: 'zk-autoscaler' });
 const deps = depsFromEnv(env, powertoolsLog(logger)); // SDK clients made once per container
 const queue = tickQueueFromEnv(env);
+// Local mode has no EC2 tags to read: its clusters' fleets are searched.
+const owners = env.TARGET === 'local' ? fleetOwners(deps) : ec2InstanceOwners(env, powertoolsLog(logger));
 /** A batch answers this long before the function's timeout, whatever its slowest cluster does. */
 const ANSWER_MARGIN_MS = 10_000;
 
@@ -44,7 +49,12 @@ export const handler = middy(async (event: unknown, context: Context) => {
         batchItemFailures: outcomes.filter((o) => o.failure).map((o) => ({ itemIdentifier: o.messageId })),
       };
     }
-    const tickEvent = parseTickEvent(event);
+    const tickEvent = parseWakeEvent(event);
+    if (isInstanceEvent(tickEvent)) {
+      const woken = await handleInstanceEvent(deps, tickEvent, Date.now(), { owners, ...(queue ? { queue } : {}) });
+      for (const r of woken.results) if (r.error) countFailure(r.error);
+      return queue ? { queued: woken.clusters.length } : { results: tickSummary(woken.results) };
+    }
     if (queue) return { queued: (await fanOutTickEvent(deps, tickEvent, Date.now(), queue)).queued.length };
     const results = await handleTickEvent(deps, tickEvent, Date.now());
     for (const r of results) if (r.error) countFailure(r.error);

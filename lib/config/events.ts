@@ -44,6 +44,61 @@ export const AlarmStateChangeEventSchema = z.object({
 
 export type TickEvent = z.output<typeof ScheduleEventSchema> | z.output<typeof AlarmActionEventSchema> | z.output<typeof AlarmStateChangeEventSchema>;
 
+// What EC2 and AWS Health say about an instance (docs/aws-facts.md §11). They name the instance,
+// not our tags: the tick function finds its cluster (one DescribeInstances) and wakes that tick.
+
+const InstanceIdSchema = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- and 8 or 17 hex digits)');
+/** EventBridge's time: ISO 8601 in UTC, to the second. */
+const EventTimeSchema = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date');
+
+/** "EC2 Instance State-change Notification": the rule passes only the states of an instance going away. */
+export const InstanceStateChangeEventSchema = z.object({
+  source: z.literal('aws.ec2'),
+  'detail-type': z.literal('EC2 Instance State-change Notification'),
+  time: EventTimeSchema,
+  detail: z.object({ 'instance-id': InstanceIdSchema, state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']) }),
+});
+
+/** "EC2 Spot Instance Interruption Warning": two minutes before EC2 acts (hibernation gets no head start). */
+export const SpotInterruptionEventSchema = z.object({
+  source: z.literal('aws.ec2'),
+  'detail-type': z.literal('EC2 Spot Instance Interruption Warning'),
+  time: EventTimeSchema,
+  detail: z.object({ 'instance-id': InstanceIdSchema, 'instance-action': z.enum(['hibernate', 'stop', 'terminate']) }),
+});
+
+/** "EC2 Instance Rebalance Recommendation": a Spot Instance at elevated risk; no deadline given. */
+export const RebalanceRecommendationEventSchema = z.object({
+  source: z.literal('aws.ec2'),
+  'detail-type': z.literal('EC2 Instance Rebalance Recommendation'),
+  time: EventTimeSchema,
+  detail: z.object({ 'instance-id': InstanceIdSchema }),
+});
+
+/** Health's scheduled changes that take an instance away: replaced before they start. The others the
+ * rule passes (reboots, maintenance) only wake the tick: the instance comes back. */
+const RETIRING = { AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: 'scheduled retirement', AWS_EC2_INSTANCE_STOP_SCHEDULED: 'scheduled stop' } as const;
+
+/** "AWS Health Event" for EC2's scheduled changes; the instances are the affected entities. */
+export const HealthScheduledChangeEventSchema = z.object({
+  source: z.literal('aws.health'),
+  'detail-type': z.literal('AWS Health Event'),
+  time: EventTimeSchema,
+  detail: z.object({
+    service: z.literal('EC2'),
+    eventTypeCategory: z.literal('scheduledChange'),
+    eventTypeCode: z.string().regex(/^AWS_EC2_[A-Z0-9_]+$/, 'must be an EC2 event type code'),
+    startTime: EventTimeSchema,
+    affectedEntities: z.array(z.object({ entityValue: InstanceIdSchema })).min(1),
+  }),
+});
+
+export type InstanceEvent =
+  | z.output<typeof InstanceStateChangeEventSchema>
+  | z.output<typeof SpotInterruptionEventSchema>
+  | z.output<typeof RebalanceRecommendationEventSchema>
+  | z.output<typeof HealthScheduledChangeEventSchema>;
+
 /** Picks the event's shape by its source (and alarm form), so a bad field is named precisely. */
 export function parseTickEvent(input: unknown): TickEvent {
   const event = (input ?? {}) as Record<string, unknown>;
@@ -51,8 +106,63 @@ export function parseTickEvent(input: unknown): TickEvent {
   if (event.source === 'aws.events') return parseOrThrow(ScheduleEventSchema, input, source);
   if (event.source === 'aws.cloudwatch' && 'alarmData' in event) return parseOrThrow(AlarmActionEventSchema, input, source);
   if (event.source === 'aws.cloudwatch') return parseOrThrow(AlarmStateChangeEventSchema, input, source);
-  throw new InvalidInputError(source, [`source: expected "aws.events" (schedule) or "aws.cloudwatch" (alarm) (got ${showValue(event.source)})`]);
+  throw new InvalidInputError(source, [`source: expected "aws.events" (schedule), "aws.cloudwatch" (alarm), "aws.ec2" or "aws.health" (instance events) (got ${showValue(event.source)})`]);
 }
+
+/** Everything that wakes the tick function directly: the schedule, an alarm, or an instance event. */
+export function parseWakeEvent(input: unknown): TickEvent | InstanceEvent {
+  const event = (input ?? {}) as Record<string, unknown>;
+  const source = 'tick event';
+  if (event.source === 'aws.health') return parseOrThrow(HealthScheduledChangeEventSchema, input, source);
+  if (event.source !== 'aws.ec2') return parseTickEvent(input);
+  const type = event['detail-type'];
+  if (type === 'EC2 Instance State-change Notification') return parseOrThrow(InstanceStateChangeEventSchema, input, source);
+  if (type === 'EC2 Spot Instance Interruption Warning') return parseOrThrow(SpotInterruptionEventSchema, input, source);
+  if (type === 'EC2 Instance Rebalance Recommendation') return parseOrThrow(RebalanceRecommendationEventSchema, input, source);
+  const expected = ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'];
+  throw new InvalidInputError(source, [`detail-type: expected ${expected.map((t) => `"${t}"`).join(', ')} (got ${showValue(type)})`]);
+}
+
+export function isInstanceEvent(event: TickEvent | InstanceEvent): event is InstanceEvent {
+  return event.source === 'aws.ec2' || event.source === 'aws.health';
+}
+
+/** What an instance event says: the instances it names, what woke us (for the log and the queue's
+ * deduplication), and, when the instance should be replaced while it still runs, the notice and
+ * its deadline in words (a replace request's reason: within TEXT_BYTES.reason). */
+export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds: readonly string[]; readonly wake: string; readonly notice: string | undefined } {
+  const by = (at: string): string => `by ${new Date(at).toISOString().replace('.000Z', 'Z')}`;
+  switch (event['detail-type']) {
+    case 'EC2 Instance State-change Notification': {
+      const id = event.detail['instance-id'];
+      return { instanceIds: [id], wake: `instance ${id} ${event.detail.state}`, notice: undefined };
+    }
+    case 'EC2 Spot Instance Interruption Warning': {
+      const id = event.detail['instance-id'];
+      const action = event.detail['instance-action'];
+      // Two minutes from the warning (hibernation begins at once: the deadline is then the event's time).
+      const deadline = new Date(Date.parse(event.time) + (action === 'hibernate' ? 0 : SPOT_NOTICE_MS)).toISOString();
+      return { instanceIds: [id], wake: `spot interruption of ${id}`, notice: `spot interruption (${action}) ${by(deadline)}` };
+    }
+    case 'EC2 Instance Rebalance Recommendation': {
+      const id = event.detail['instance-id'];
+      return { instanceIds: [id], wake: `rebalance recommendation for ${id}`, notice: 'spot rebalance recommendation (no deadline given)' };
+    }
+    case 'AWS Health Event': {
+      const code = event.detail.eventTypeCode;
+      const retiring = Object.hasOwn(RETIRING, code) ? RETIRING[code as keyof typeof RETIRING] : undefined;
+      const ids = [...new Set(event.detail.affectedEntities.map((e) => e.entityValue))];
+      return { instanceIds: ids, wake: `${code} for ${ids.join(',')}`, notice: retiring ? `${retiring} ${by(event.detail.startTime)}` : undefined };
+    }
+  }
+}
+
+/** The id of a replace request an EC2 notice filed starts so: its reason names the notice and its
+ * deadline, which the decision sentence repeats (an operator's request says only that one asked). */
+export const NOTICE_REQUEST_PREFIX = 'notice-';
+
+/** EC2 warns a Spot Instance this long before it stops or terminates it. */
+const SPOT_NOTICE_MS = 120_000;
 
 /** What an alarm says: its name and state, and the cluster and server its metric names, if any. */
 export interface AlarmHint {

@@ -1,3 +1,4 @@
+import { NOTICE_REQUEST_PREFIX } from '../config/events.js';
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
 import { wantsLeaderSessions, type ConfigMember, type ConfigObservation, type EnsembleConfig, type Instance, type MemberProbe, type Observation, type ServerId, type SessionsObservation } from '../core/index.js';
@@ -61,6 +62,8 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
     requests: {
       reports: fresh.flatMap((r) => (r.kind === 'report' ? [{ serverId: r.serverId, reason: r.reason, at: r.at }] : [])),
       replace: fresh.flatMap((r) => (r.kind === 'replace' ? [r.serverId] : [])),
+      // Every notice's request kept (the newest per server), not only fresh ones: a replacement that waits names its notice too.
+      replaceReasons: Object.fromEntries(requests.flatMap((r) => (r.kind === 'replace' && r.id.startsWith(NOTICE_REQUEST_PREFIX) ? [[r.serverId, r.reason]] : []))),
       forget: fresh.flatMap((r) => (r.kind === 'forget' ? [r.serverId] : [])),
     },
   };

@@ -1,6 +1,6 @@
-import { alarmHint, parseTickRecord, SqsEventSchema, type TickEvent, type TickMessage } from '../config/events.js';
+import { alarmHint, instanceEventFacts, NOTICE_REQUEST_PREFIX, parseTickRecord, SqsEventSchema, type InstanceEvent, type TickEvent, type TickMessage } from '../config/events.js';
 import { parseOrThrow } from '../config/parse.js';
-import { clipText, TEXT_BYTES } from '../core/index.js';
+import { clipText, TEXT_BYTES, type ServerId } from '../core/index.js';
 import { ControllerError, toControllerError } from '../errors.js';
 import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from './tick.js';
 
@@ -39,6 +39,66 @@ export async function fanOutTickEvent(deps: Deps, event: TickEvent, now: number,
   await queue.send(queued.map((cluster) => ({ cluster, trigger: trigger.kind === 'alarm' ? { kind: 'alarm', alarm: trigger.alarm } : { kind: 'schedule' }, at: event.time })));
   deps.log.info(`${trigger.kind}: ${queued.length} cluster ticks queued`, { clusters: queued.length, trigger: trigger.kind });
   return { queued };
+}
+
+/** Which cluster of ours runs each instance (EC2: its tags, one DescribeInstances); an instance of
+ * no cluster of ours is left out. */
+export interface InstanceOwners {
+  ownersOf(instanceIds: readonly string[]): Promise<ReadonlyMap<string, { readonly cluster: string; readonly serverId: ServerId }>>;
+}
+
+/** Without EC2 tags to read (local mode): each cluster's fleet is listed and searched. */
+export function fleetOwners(deps: Deps): InstanceOwners {
+  return {
+    async ownersOf(instanceIds) {
+      const owners = new Map<string, { cluster: string; serverId: ServerId }>();
+      for (const cluster of await deps.store.listClusters()) {
+        const ports = await deps.portsFor(cluster, await deps.store.readSpec(cluster));
+        for (const i of await ports.fleet.list()) if (instanceIds.includes(i.instanceId)) owners.set(i.instanceId, { cluster, serverId: i.serverId });
+      }
+      return owners;
+    },
+  };
+}
+
+/**
+ * An EC2 or Health event about instances: each instance of ours wakes its own cluster's tick, through
+ * the queue when there is one (the same group, so under the same order and lease), else ticked here.
+ * A notice (Spot interruption, rebalance recommendation, scheduled retirement or stop) first files a
+ * replace request naming it and its deadline: the tick replaces the server while it still runs,
+ * successor first. An instance gone needs no request: the fleet lists it stopped or terminated, and
+ * the tick fails it at once. An instance of no cluster of ours is logged and changes nothing.
+ */
+export async function handleInstanceEvent(
+  deps: Deps,
+  event: InstanceEvent,
+  now: number,
+  options: { readonly owners: InstanceOwners; readonly queue?: TickQueue },
+): Promise<{ readonly clusters: readonly string[]; readonly results: readonly TickResult[] }> {
+  const { instanceIds, wake, notice } = instanceEventFacts(event);
+  const owners = await options.owners.ownersOf(instanceIds);
+  const known = new Set(await deps.store.listClusters());
+  const ours = [...owners].filter(([instanceId, owner]) => {
+    if (known.has(owner.cluster)) return true;
+    deps.log.warn(`${wake}: instance ${instanceId} names cluster ${owner.cluster}, which has no spec here: ignored`, { instanceId, cluster: owner.cluster });
+    return false;
+  });
+  for (const id of instanceIds.filter((i) => !owners.has(i))) deps.log.info(`${wake}: instance ${id} is in no cluster of ours: ignored`, { instanceId: id });
+  if (notice) {
+    const reason = clipText(notice, TEXT_BYTES.reason);
+    for (const [instanceId, { cluster, serverId }] of ours) {
+      await deps.store.addRequest(cluster, { id: `${NOTICE_REQUEST_PREFIX}${serverId}-${now}`, kind: 'replace', serverId, reason, at: now });
+      deps.log.warn(`${wake}: replacement of server ${serverId} requested (${reason})`, { cluster, serverId, instanceId });
+    }
+  }
+  const clusters = [...new Set(ours.map(([, owner]) => owner.cluster))];
+  // The tick's triggers have no kind for instance events: an alarm is what they are to it, a hint to look now.
+  const trigger = { kind: 'alarm', alarm: wake } as const;
+  if (options.queue) {
+    await options.queue.send(clusters.map((cluster) => ({ cluster, trigger, at: event.time })));
+    return { clusters, results: [] };
+  }
+  return { clusters, results: await Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, trigger))) };
 }
 
 /** Files the alarm's failure report when it names a server of one of our clusters; answers that cluster. */

@@ -164,7 +164,7 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
   for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
   for (const id of new Set([...state.replaceRequests, ...observed.requests.replace])) {
     const m = members.find((x) => x.serverId === id);
-    if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: an operator asked for it` });
+    if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: ${observed.requests.replaceReasons?.[id] ?? 'an operator asked for it'}` });
   }
   const misplaced = zoneMajority(spec, state, observed, now);
   if (misplaced) add(misplaced);

@@ -31,6 +31,8 @@ export interface Requests {
   readonly forget: readonly ServerId[];
   readonly reports: readonly { readonly serverId: ServerId; readonly reason: string; readonly at: number }[];
   readonly replace: readonly ServerId[];
+  /** Why a replacement was asked for, by server, when the request says (an EC2 notice and its deadline). */
+  readonly replaceReasons?: Readonly<Record<ServerId, string>>;
 }
 
 export type ConfigObservation =

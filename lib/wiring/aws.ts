@@ -3,6 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchLoadSource, Ec2Fleet, EmfMetricsSink, SsmStateStore, SsmSuperPasswords } from '../adapters/aws/index.js';
+import { Ec2InstanceOwners } from '../adapters/aws/ec2InstanceOwners.js';
 import { RateBudgets } from '../adapters/aws/rateBudget.js';
 import { SqsTickQueue } from '../adapters/aws/sqsTickQueue.js';
 import type { Env } from '../config/env.js';
@@ -62,6 +63,14 @@ export function rateBudgets(env: Env): RateBudgets {
 export function sqsTickQueue(env: Env): SqsTickQueue | undefined {
   if (env.TICK_QUEUE_NAME === undefined) return undefined;
   return new SqsTickQueue(new SQSClient(CLIENT_CONFIG), env.TICK_QUEUE_NAME, { spreadMs: env.TICK_SPREAD_SECONDS * 1000 });
+}
+
+/** Which cluster an EC2 or Health event's instance belongs to: its tags, and for an instance we did
+ * not launch, its cluster's adopted record. Clients of its own, made once per container; one
+ * DescribeInstances per event, outside the ticks' rate budget (events are few). */
+export function ec2InstanceOwners(env: Env, log: Log): Ec2InstanceOwners {
+  const store = new SsmStateStore(new SSMClient(CLIENT_CONFIG), env.ZK_AUTOSCALER_PREFIX);
+  return new Ec2InstanceOwners(new EC2Client(CLIENT_CONFIG), { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, log, adopted: (cluster) => store.readAdopted(cluster) });
 }
 
 export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: RateBudgets): Deps {

@@ -61,7 +61,7 @@ describe('the functions on local mode', () => {
     await expect(bad).rejects.toThrow(InvalidInputError);
     await expect(bad).rejects.toThrow(/invalid manual event: voters: .*\(got "many"\)/);
     await expect(tick({ source: 'aws.events', time: 'now' }, context)).rejects.toThrow(/^invalid tick event: detail-type: /);
-    await expect(tick({ source: 'aws.s3' }, context)).rejects.toThrow('invalid tick event: source: expected "aws.events" (schedule) or "aws.cloudwatch" (alarm) (got "aws.s3")');
+    await expect(tick({ source: 'aws.s3' }, context)).rejects.toThrow('invalid tick event: source: expected "aws.events" (schedule), "aws.cloudwatch" (alarm), "aws.ec2" or "aws.health" (instance events) (got "aws.s3")');
     expect(await c.deps.store.readSpec('local')).toEqual(before);
   });
 

@@ -41,6 +41,21 @@ describe('the deployment package', () => {
     // The queue, not reserved concurrency, keeps a cluster's ticks one at a time.
     expect(r.TickLambdaFunction?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
     expect(Object.values(r).some((x) => x.Type === 'AWS::Events::Rule' && x.Properties.ScheduleExpression === 'rate(1 minute)')).toBe(true);
+    // EC2 and Health about an instance wake the tick: the states of an instance going away, notices, scheduled changes.
+    const patterns = Object.values(r).filter((x) => x.Type === 'AWS::Events::Rule' && x.Properties.EventPattern).map((x) => x.Properties.EventPattern);
+    expect(patterns).toEqual([
+      { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } },
+      { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
+      {
+        source: ['aws.health'],
+        'detail-type': ['AWS Health Event'],
+        detail: {
+          service: ['EC2'],
+          eventTypeCategory: ['scheduledChange'],
+          eventTypeCode: ['AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED', 'AWS_EC2_INSTANCE_STOP_SCHEDULED', 'AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_INSTANCE_NETWORK_MAINTENANCE_SCHEDULED'],
+        },
+      },
+    ]);
     const alarms = Object.values(r).filter((x) => x.Type === 'AWS::CloudWatch::Alarm').map((x) => x.Properties.MetricName);
     expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
     // Launches from this template stopped after 3 new servers failed to join in a row.

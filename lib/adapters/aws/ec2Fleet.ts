@@ -418,7 +418,7 @@ export function clientToken(deployment: string, cluster: string, operationId: st
 }
 
 /** Why an instance with our deployment and cluster tags was not launched by us; undefined when it was. */
-function notLaunchedHere(i: Ec2Instance, deployment: string, cluster: string): string | undefined {
+export function notLaunchedHere(i: Ec2Instance, deployment: string, cluster: string): string | undefined {
   const tags = tagsOf(i);
   if (tags.get(TAG.deployment) !== deployment || tags.get(TAG.cluster) !== cluster) return 'other tags';
   const marker = tags.get(TAG.launchedBy);
@@ -428,7 +428,7 @@ function notLaunchedHere(i: Ec2Instance, deployment: string, cluster: string): s
   return marker === expected ? undefined : 'its launch token is not one this deployment derives';
 }
 
-function tagsOf(i: Ec2Instance): Map<string, string> {
+export function tagsOf(i: Ec2Instance): Map<string, string> {
   return new Map((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
