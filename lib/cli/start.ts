@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jsonLog, resumeLocalCluster, stopLocalCluster } from '../adapters/local/index.js';
+import { jsonLog, processFleetFor, resumeLocalCluster, stopLocalCluster } from '../adapters/local/index.js';
 import { ClusterSpecSchema, parseOrThrow, StartOptionsSchema, type ClusterSpec } from '../config/index.js';
 import { connectString as renderConnectString } from '../core/index.js';
 import { statusView, tickCluster } from '../controller/index.js';
@@ -58,6 +58,8 @@ export async function start(argv: readonly string[], io: Io & { tty: boolean }):
   let shown = '';
   let first = true;
   while (!stopping) {
+    // Servers running as the tick starts: one that dies during the tick or after wakes the next.
+    const watched = processFleetFor(deps.store, cluster, spec).livePids();
     const result = await tickCluster(deps, cluster, { kind: 'schedule' });
     spec = await deps.store.readSpec(cluster).catch(() => spec);
     const status = statusView(spec, result);
@@ -73,7 +75,10 @@ export async function start(argv: readonly string[], io: Io & { tty: boolean }):
     if (io.tty) io.out(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C stops)\n${view}`);
     else if (substance !== shown) io.out(`--- ${new Date().toISOString()} ${result.outcome}\n${view}`);
     shown = substance;
-    await Promise.race([sleep(options.interval * 1000), stopped]);
+    // A server that dies wakes the controller at once (EC2 would send a state-change event).
+    const waiting = new AbortController();
+    await Promise.race([sleep(options.interval * 1000), stopped, processFleetFor(deps.store, cluster, spec).anyExit(watched, waiting.signal)]);
+    waiting.abort();
   }
   await stopLocalCluster(deps.store, spec);
   io.out('all servers stopped');

@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { liveProcesses } from '../../lib/adapters/local/index.js';
 import { processesUnder } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 // `npm start` as a user runs it (minus npm's prestart hook, which `npm test` has already run).
 
-function start(home: string, prefix: string): { output: () => string; exited: Promise<number | null>; interrupt: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'start', '--home', home, '--address-prefix', prefix, '--interval', '1'], {
+function start(home: string, prefix: string, intervalSeconds = 1): { output: () => string; exited: Promise<number | null>; interrupt: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'start', '--home', home, '--address-prefix', prefix, '--interval', String(intervalSeconds)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -43,6 +44,23 @@ describe('npm start', () => {
       expect(processesUnder(home)).toEqual([]);
     }
   }, 120_000);
+
+  it('wakes at once when a server dies, not at the next interval', async () => {
+    const home = mkdtempSync(join(inject('testRoot'), 'start-'));
+    const app = start(home, `127.${200 + (process.pid % 50)}.2`, 600);
+    try {
+      await waitFor('3 healthy voters at rest', () => (/next step: none: steady/.test(app.output()) ? true : undefined), { timeoutMs: 40_000 });
+      const victim = liveProcesses().find((p) => p.args.at(-1) === join(home, 'clusters', 'local', 'servers', '2', 'zoo.cfg'));
+      if (!victim) throw new Error('server 2 not found');
+      process.kill(victim.pid, 'SIGKILL');
+      // The next tick is 10 minutes away: only the exit can have woken the controller.
+      await waitFor('the controller to start replacing server 2', () => (/next step: launch: replace voter 2/.test(app.output()) ? true : undefined), { timeoutMs: 15_000 });
+    } finally {
+      app.interrupt();
+    }
+    expect(await app.exited).toBe(0);
+    expect(processesUnder(home)).toEqual([]);
+  }, 90_000);
 
   it('refuses a bad option with one line naming it, and starts nothing', async () => {
     const home = mkdtempSync(join(inject('testRoot'), 'start-'));

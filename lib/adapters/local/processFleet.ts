@@ -46,6 +46,8 @@ export type StopMode =
   | 'kill';
 
 const GRACE_MS = 10_000;
+/** How often a waiting controller looks for a server that died: a heal starts within this. */
+const EXIT_POLL_MS = 100;
 const LOG_TAIL_LINES = 40;
 const LOG4J_PROPERTIES = [
   'log4j.rootLogger=INFO, CONSOLE',
@@ -116,6 +118,21 @@ export class ProcessFleet {
       : [];
     for (const id of pids.keys()) if (!ids.includes(id)) ids.push(id);
     return ids.sort((a, b) => a - b).map((id) => ({ ...this.placementOf(id), pid: pids.get(id) }));
+  }
+
+  /** The JVMs running now, to watch with `anyExit`. */
+  livePids(): number[] {
+    return [...this.runningPids().values()];
+  }
+
+  /** Resolves when one of `pids` is gone (at once if one already is), or when `signal` aborts.
+   * Polled: servers a previous run started are not this process's children, so no exit event
+   * reaches it. */
+  async anyExit(running: readonly number[], signal: AbortSignal, pollMs = EXIT_POLL_MS): Promise<void> {
+    while (!signal.aborted) {
+      if (running.some((pid) => !isAlive(pid))) return;
+      await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+    }
   }
 
   pidOf(serverId: ServerId): number | undefined {
