@@ -82,7 +82,8 @@ export function detect(spec: ClusterSpec, state: ControllerState, observed: Obse
     }
 
     let verdict: Verdict;
-    if (instance && ['stopped', 'terminated', 'impaired'].includes(instance.state)) {
+    // Stopping (EC2's stopping or shutting-down) only ever ends stopped or terminated: fail it now.
+    if (instance && ['stopping', 'stopped', 'terminated', 'impaired'].includes(instance.state)) {
       verdict = { serverId: probe.serverId, status: 'failed', reason: 'instance-gone', evidence: `instance ${instance.instanceId} is ${instance.state}`, since: missingSince ?? now };
     } else if (misses >= d.failAfterMisses && missingLongEnough) {
       verdict = {

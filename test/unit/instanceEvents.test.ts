@@ -109,15 +109,17 @@ describe('instance events, routed', () => {
     expect(woken).toEqual({ clusters: [], results: [] });
   });
 
-  it('fails a voter whose instance the fleet lists stopped at once: the tick the event wakes starts its replacement', async () => {
-    const { models, deps } = await clusters(['orders']);
-    const model = models.get('orders') as ModelEnsemble;
-    const server = model.servers.get(2);
-    if (server) server.state = 'stopped';
-    const woken = await handleInstanceEvent(deps, instanceEvent('ec2-instance-terminated.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }) });
-    expect(woken.results).toEqual([expect.objectContaining({ cluster: 'orders', outcome: 'acted', step: expect.objectContaining({ kind: 'launch' }) })]);
-    expect(woken.results[0]?.why).toMatch(/^replace voter 2: instance i-2 is stopped: launch server 4/);
-  });
+  for (const state of ['stopping', 'stopped'] as const) {
+    it(`fails a voter whose instance the fleet lists ${state} at once: the tick the event wakes starts its replacement`, async () => {
+      const { models, deps } = await clusters(['orders']);
+      const model = models.get('orders') as ModelEnsemble;
+      const server = model.servers.get(2);
+      if (server) server.state = state;
+      const woken = await handleInstanceEvent(deps, instanceEvent('ec2-instance-terminated.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }) });
+      expect(woken.results).toEqual([expect.objectContaining({ cluster: 'orders', outcome: 'acted', step: expect.objectContaining({ kind: 'launch' }) })]);
+      expect(woken.results[0]?.why).toMatch(new RegExp(`^replace voter 2: instance i-2 is ${state}: launch server 4`));
+    });
+  }
 });
 
 describe('a noticed server, replaced while it still runs', () => {
