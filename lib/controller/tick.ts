@@ -54,6 +54,9 @@ export interface Deps {
   readonly leaseTtlMs: number;
   clock(): number;
   portsFor(cluster: string, spec: ClusterSpec): Promise<ClusterPorts>;
+  /** Lists the instances of clusters about to tick together (a batch from the queue) once, for
+   * their fleets to share; absent where each cluster lists for itself. */
+  prepareListing?(clusters: readonly string[]): void;
   /** Sees every tick's inputs and step (the simulator replays them through the same core). */
   readonly recorder?: (record: TickRecord) => void;
 }

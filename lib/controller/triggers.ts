@@ -1,5 +1,6 @@
 import { alarmHint, instanceEventFacts, NOTICE_REQUEST_PREFIX, parseTickRecord, SqsEventSchema, type InstanceEvent, type TickEvent, type TickMessage } from '../config/events.js';
 import { parseOrThrow } from '../config/parse.js';
+import { ClusterNameSchema } from '../config/spec.js';
 import { clipText, TEXT_BYTES, type ServerId } from '../core/index.js';
 import { ControllerError, toControllerError } from '../errors.js';
 import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from './tick.js';
@@ -161,6 +162,8 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
     entry.records.push({ index, messageId, record });
     groups.set(id, entry);
   });
+  // The groups are the batch's clusters (the fan-out's MessageGroupId): their fleets share one listing.
+  deps.prepareListing?.([...groups.keys()].filter((id) => ClusterNameSchema.safeParse(id).success));
   const outcomes: MessageOutcome[] = new Array<MessageOutcome>(records.length);
   await Promise.all(
     [...groups.values()].map(async (group) => {

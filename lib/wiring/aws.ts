@@ -2,7 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { CloudWatchLoadSource, Ec2Fleet, EmfMetricsSink, SsmStateStore, SsmSuperPasswords } from '../adapters/aws/index.js';
+import { CloudWatchLoadSource, Ec2Fleet, Ec2Listings, EmfMetricsSink, SsmStateStore, SsmSuperPasswords } from '../adapters/aws/index.js';
 import { Ec2InstanceOwners } from '../adapters/aws/ec2InstanceOwners.js';
 import { RateBudgets } from '../adapters/aws/rateBudget.js';
 import { SqsTickQueue } from '../adapters/aws/sqsTickQueue.js';
@@ -75,6 +75,7 @@ export function ec2InstanceOwners(env: Env, log: Log): Ec2InstanceOwners {
 
 export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: RateBudgets): Deps {
   const store = new SsmStateStore(clients.ssm, env.ZK_AUTOSCALER_PREFIX, undefined, undefined, budgets);
+  const listings = new Ec2Listings(clients.ec2, { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, log, ...(budgets ? { budgets } : {}) });
   const passwords = new SsmSuperPasswords(clients.ssm, env.ZK_AUTOSCALER_PREFIX);
   /** An adopted record never changes once written: a container reads each cluster's once (an
    * absent one is read again: the cluster may be adopted meanwhile). */
@@ -87,6 +88,7 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: 
     holder: env.AWS_LAMBDA_FUNCTION_NAME,
     leaseTtlMs: env.LEASE_TTL_SECONDS * 1000,
     clock: () => Date.now(),
+    prepareListing: (clusters) => listings.prepare(clusters),
     async portsFor(cluster, spec) {
       const superUser = superUserOf(passwords, cluster);
       const readAdopted = async (): Promise<ReadonlyMap<string, number>> => {
@@ -100,6 +102,7 @@ export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: 
           cluster,
           log,
           ...(budgets ? { budgets } : {}),
+          listings,
           adopted: readAdopted,
           recordAdopted: (record) => store.recordAdopted(cluster, record),
         }),

@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand } from '@aws-sdk/client-ssm';
-import { Ec2Fleet, SsmStateStore } from '../../lib/adapters/aws/index.js';
+import { Ec2Fleet, Ec2Listings, SsmStateStore } from '../../lib/adapters/aws/index.js';
 import { RateBudgets } from '../../lib/adapters/aws/rateBudget.js';
 import { SqsTickQueue } from '../../lib/adapters/aws/sqsTickQueue.js';
 import { jsonLog } from '../../lib/adapters/local/index.js';
@@ -70,6 +70,9 @@ export async function measureRound(clusters: number): Promise<RoundFigures> {
   const names = Array.from({ length: clusters }, (_, i) => `c${String(i).padStart(4, '0')}`);
   const spec = (cluster: string) => ClusterSpecSchema.parse({ cluster, zones: [{ name: 'a', subnetId: 'subnet-a' }], launchTemplate: { id: 'lt-1', version: '1' } });
   const fleets = new Map<string, Ec2Fleet>();
+  const retry = { attempts: 5, baseDelayMs: 200, sleep: time.wait };
+  // One listing per batch of ten clusters, as the tick function's batches share it.
+  const listings = new Ec2Listings(ec2.client, { deployment: DEPLOYMENT, log, budgets, retry, clock: time.clock });
   // Set up on the same clock: the adapters spend their budgets from the first call.
   const setup = async (): Promise<void> => {
   for (const [n, cluster] of names.entries()) {
@@ -77,7 +80,7 @@ export async function measureRound(clusters: number): Promise<RoundFigures> {
     ssm.set(`${PREFIX}/${cluster}/state`, JSON.stringify(initialState(cluster)));
     ssm.set(`${PREFIX}/${cluster}/connect-string`, 'x');
     ssm.set(`${PREFIX}/${cluster}/connect-string-read-mostly`, 'x');
-    const fleet = new Ec2Fleet(ec2.client, { deployment: DEPLOYMENT, cluster, log, budgets, retry: { attempts: 5, baseDelayMs: 200, sleep: time.wait } });
+    const fleet = new Ec2Fleet(ec2.client, { deployment: DEPLOYMENT, cluster, log, budgets, retry, listings });
     const s = spec(cluster);
     const ports = { fleet, superUser: superUserOf({ read: async () => 'a-password-of-at-least-24-chars' }, cluster) };
     const committed = [1, 2, 3].map((id) => memberAt(s.zookeeper, id, `10.${n >> 8}.${n & 255}.${id}`, 'voter'));
@@ -108,7 +111,9 @@ export async function measureRound(clusters: number): Promise<RoundFigures> {
   const ticks: Promise<void>[] = [];
   // The mapping delivers each batch as it arrives: each message ticks its cluster's reads.
   const delivered = (): void => {
-    for (const m of sqs.messages.splice(0)) {
+    const batch = sqs.messages.splice(0);
+    for (let i = 0; i < batch.length; i += 10) listings.prepare(batch.slice(i, i + 10).map((m) => m.groupId));
+    for (const m of batch) {
       const { cluster } = parseTickRecord({ messageId: m.body, eventSource: 'aws:sqs', body: m.body, attributes: { MessageGroupId: m.groupId } });
       ticks.push(
         (async () => {

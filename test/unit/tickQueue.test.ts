@@ -119,11 +119,12 @@ describe('the consumer', () => {
     expect(await store.listClusters()).toEqual(['orders']);
   });
 
-  it('fails a poison cluster (a spec it cannot read) alone, and the later message of its group with it', async () => {
+  it('fails a poison cluster (a spec it cannot read) alone, and the later message of its group with it; the batch\'s clusters are listed together first', async () => {
     const { deps, store } = await clusters(['orders']);
     store.plantSpec('billing', '{"cluster": "billing", "voters": "many"}');
+    const prepared: string[][] = [];
     const outcomes = await handleTickMessages(
-      deps,
+      { ...deps, prepareListing: (names) => void prepared.push([...names]) },
       { Records: [record('b1', message('billing'), 'billing'), record('o1', message('orders'), 'orders'), record('b2', message('billing'), 'billing')] },
       { deadlineMs: 10_000 },
     );
@@ -133,6 +134,7 @@ describe('the consumer', () => {
       ['b2', 'TickSkippedError'],
     ]);
     expect(outcomes[1]?.result?.outcome).toBe('waited');
+    expect(prepared).toEqual([['billing', 'orders']]);
   });
 
   it('answers for the other clusters while one cluster\'s tick hangs, and reports the hung one at the deadline', async () => {

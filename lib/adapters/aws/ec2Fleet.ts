@@ -64,6 +64,8 @@ export interface Ec2FleetOptions {
   /** The cluster's adopted instances (instance id -> server id), read only when an instance with
    * our tags was not launched by us; none when the cluster was created, not adopted. */
   readonly adopted?: () => Promise<ReadonlyMap<string, ServerId>>;
+  /** The listing of a batch of clusters, when the tick that lists this fleet is one of a batch. */
+  readonly listings?: Ec2Listings;
   /** Records the adopted instances (adopt only): the record `adopted` reads. */
   readonly recordAdopted?: (adopted: ReadonlyMap<string, ServerId>) => Promise<void>;
 }
@@ -99,8 +101,9 @@ export class Ec2Fleet implements Fleet {
   }
 
   async list(): Promise<Instance[]> {
-    const found = await this.ours(await this.describe(this.ownFilters()));
-    const impaired = await this.impaired(found.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? ''));
+    const listed = await this.options.listings?.take(this.cluster);
+    const found = await this.ours(listed?.instances ?? (await this.describe(this.ownFilters())));
+    const impaired = listed?.impaired ?? (await this.impaired(found.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? '')));
     return found.flatMap((i) => {
       const tags = tagsOf(i);
       const serverId = ServerIdTag.safeParse(tags.get(TAG.serverId));
@@ -327,41 +330,120 @@ export class Ec2Fleet implements Fleet {
     return new Set((out.NetworkInterfaces ?? []).flatMap((n) => (n.PrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress ?? '')));
   }
 
-  private async describe(filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
-    const instances: Ec2Instance[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.call('DescribeInstances', this.cluster, () =>
-        this.ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] }], MaxResults: 100, NextToken: token })),
-      );
-      for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []));
-      token = page.NextToken;
-    } while (token);
-    return instances;
+  private describe(filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
+    return describeInstances(this.ec2, this.caller(this.cluster), filters);
   }
 
   /** Running instances whose system or instance status check says impaired. */
-  private async impaired(ids: readonly string[]): Promise<Set<string>> {
-    const impaired = new Set<string>();
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      const out = await this.call('DescribeInstanceStatus', chunk.join(','), () => this.ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: chunk, IncludeAllInstances: true })));
-      for (const s of out.InstanceStatuses ?? []) {
-        if (s.SystemStatus?.Status === 'impaired' || s.InstanceStatus?.Status === 'impaired') impaired.add(s.InstanceId ?? '');
-      }
-    }
-    return impaired;
+  private impaired(ids: readonly string[]): Promise<Set<string>> {
+    return impairedOf(this.ec2, this.caller(this.cluster), ids);
   }
 
-  private async call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
+  private call<T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> {
+    return this.caller(resource)(operation, send);
+  }
+
+  private caller(resource: string): Ec2Call {
+    return ec2Caller(this.retry, this.options.budgets, resource);
+  }
+}
+
+/** One EC2 call, retried on throttling within the budget, its error typed and naming `resource`. */
+type Ec2Call = <T>(operation: string, send: () => Promise<T>) => Promise<T>;
+
+function ec2Caller(retry: RetryPolicy, budgets: RateBudgets | undefined, resource: string): Ec2Call {
+  return async (operation, send) => {
     try {
-      return await withThrottlingRetry(this.retry, async () => {
-        await this.options.budgets?.take('ec2', operation);
+      return await withThrottlingRetry(retry, async () => {
+        await budgets?.take('ec2', operation);
         return send();
       });
     } catch (err) {
       throw awsCallError('ec2', operation, resource, err);
     }
+  };
+}
+
+async function describeInstances(ec2: EC2Client, call: Ec2Call, filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
+  const instances: Ec2Instance[] = [];
+  let token: string | undefined;
+  do {
+    const page = await call('DescribeInstances', () =>
+      ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] }], MaxResults: 100, NextToken: token })),
+    );
+    for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []));
+    token = page.NextToken;
+  } while (token);
+  return instances;
+}
+
+async function impairedOf(ec2: EC2Client, call: Ec2Call, ids: readonly string[]): Promise<Set<string>> {
+  const impaired = new Set<string>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    const out = await call('DescribeInstanceStatus', () => ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: chunk, IncludeAllInstances: true })));
+    for (const s of out.InstanceStatuses ?? []) {
+      if (s.SystemStatus?.Status === 'impaired' || s.InstanceStatus?.Status === 'impaired') impaired.add(s.InstanceId ?? '');
+    }
+  }
+  return impaired;
+}
+
+/** A listing older than this is not used: it was made for a batch of ticks that is over. */
+const LISTING_FRESH_MS = 10_000;
+
+interface ClusterListing {
+  readonly instances: readonly Ec2Instance[];
+  readonly impaired: ReadonlySet<string>;
+}
+
+/**
+ * The instances of the clusters of one batch of ticks, listed together: one DescribeInstances and
+ * one DescribeInstanceStatus for up to a batch's ten clusters instead of one of each per cluster
+ * (EC2's DescribeInstances bucket is what limits the clusters a deployment ticks a minute). Each
+ * cluster's fleet takes its part once, while fresh; a failed listing, or none, and the fleet lists
+ * for itself. What is ours is still judged by each fleet.
+ */
+export class Ec2Listings {
+  private readonly prepared = new Map<string, { readonly at: number; readonly listing: Promise<ClusterListing | undefined> }>();
+
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly options: { readonly deployment: string; readonly log: Log; readonly retry?: RetryPolicy; readonly budgets?: RateBudgets; readonly clock?: () => number },
+  ) {}
+
+  /** Lists these clusters' instances now, for their ticks to take. */
+  prepare(clusters: readonly string[]): void {
+    if (clusters.length === 0) return;
+    const at = this.now();
+    const all = this.list(clusters).catch((err: unknown) => {
+      this.options.log.warn('the batch listing failed: each cluster lists for itself', { clusters: clusters.join(','), error: awsCallError('ec2', 'DescribeInstances', clusters.join(','), err).message });
+      return undefined;
+    });
+    for (const cluster of clusters) this.prepared.set(cluster, { at, listing: all.then((byCluster) => byCluster && (byCluster.get(cluster) ?? { instances: [], impaired: new Set<string>() })) });
+  }
+
+  /** This cluster's part of a fresh listing, once; undefined when there is none. */
+  take(cluster: string): Promise<ClusterListing | undefined> | undefined {
+    const entry = this.prepared.get(cluster);
+    this.prepared.delete(cluster);
+    return entry && this.now() - entry.at <= LISTING_FRESH_MS ? entry.listing : undefined;
+  }
+
+  private async list(clusters: readonly string[]): Promise<Map<string, ClusterListing>> {
+    const call = ec2Caller(this.options.retry ?? DEFAULT_RETRY, this.options.budgets, clusters.join(','));
+    const instances = await describeInstances(this.ec2, call, [
+      { Name: `tag:${TAG.deployment}`, Values: [this.options.deployment] },
+      { Name: `tag:${TAG.cluster}`, Values: [...clusters] },
+    ]);
+    const impaired = await impairedOf(this.ec2, call, instances.filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? ''));
+    const byCluster = new Map<string, ClusterListing>();
+    for (const cluster of clusters) byCluster.set(cluster, { instances: instances.filter((i) => tagsOf(i).get(TAG.cluster) === cluster), impaired });
+    return byCluster;
+  }
+
+  private now(): number {
+    return this.options.clock?.() ?? Date.now();
   }
 }
 

@@ -1,6 +1,6 @@
-import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeInstanceStatusCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { clientToken, Ec2Fleet, TAG } from '../../../lib/adapters/aws/ec2Fleet.js';
+import { clientToken, Ec2Fleet, Ec2Listings, TAG } from '../../../lib/adapters/aws/ec2Fleet.js';
 import { jsonLog } from '../../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, EnvSchema } from '../../../lib/config/index.js';
 import { launchRequest } from '../../../lib/controller/index.js';
@@ -271,6 +271,28 @@ describe('Ec2Fleet', () => {
     const tag = ec2.instances.get(theirs[2]?.instanceId ?? '')?.Tags?.find((t) => t.Key === TAG.serverId);
     if (tag) tag.Value = '7';
     expect((await fleet.list()).map((i) => i.serverId)).toEqual([1, 2]);
+  });
+
+  it('lists a batch of clusters with one DescribeInstances and one DescribeInstanceStatus, each fleet taking its part once while fresh', async () => {
+    const ec2 = new FakeEc2({ 'subnet-a': 'eu-west-1a', 'subnet-b': 'eu-west-1b', 'subnet-c': 'eu-west-1c' });
+    let now = 0;
+    const listings = new Ec2Listings(ec2.client, { deployment: 'zk-autoscaler-prod', log: quiet, clock: () => now });
+    const fleetOf = (cluster: string, shared: boolean): Ec2Fleet => new Ec2Fleet(ec2.client, { deployment: 'zk-autoscaler-prod', cluster, log: quiet, ...(shared ? { listings } : {}) });
+    for (const cluster of ['orders', 'billing']) await fleetOf(cluster, false).launch(await launchOf(4, `add-4-${cluster}`));
+    ec2.boot();
+    const alone = { orders: await fleetOf('orders', false).list(), billing: await fleetOf('billing', false).list() };
+    ec2.mock.resetHistory();
+
+    listings.prepare(['orders', 'billing', 'empty']);
+    expect({ orders: await fleetOf('orders', true).list(), billing: await fleetOf('billing', true).list() }).toEqual(alone);
+    expect(await fleetOf('empty', true).list()).toEqual([]);
+    expect([ec2.mock.commandCalls(DescribeInstancesCommand).length, ec2.mock.commandCalls(DescribeInstanceStatusCommand).length]).toEqual([1, 1]);
+    // Taken once: the next list describes for itself; so does one whose listing went stale.
+    await fleetOf('orders', true).list();
+    listings.prepare(['billing']);
+    now += 10_001;
+    await fleetOf('billing', true).list();
+    expect(ec2.mock.commandCalls(DescribeInstancesCommand).length).toBe(4);
   });
 
   it('refuses to adopt an instance another deployment or cluster runs', async () => {
