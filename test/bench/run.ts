@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   );
   notes.push(`Simulated day (diurnal trace, 0.05%/min failures): ${JSON.stringify(sim.day)}.`);
   notes.push(
-    `A cluster-year of the diurnal trace with load-based observers: ${JSON.stringify(sim.diurnalYear)}. Ids come back once no trace of their predecessor is left (no instance, no session in the leader's dump, a write past the removal): the year never runs out of ids.`,
+    `A cluster-year of the diurnal trace with load-based observers: ${JSON.stringify(sim.diurnalYear)}. Ids come back once no trace of their predecessor is left (no instance, no session in the leader's dump, a write past the removal): the year never runs out of ids. Before ids came back (this bench, 2026-12-01): 252 launches, the 255 ids spent after about 7 weeks, 401,851 minutes under capacity, quorum availability 0.318.`,
   );
   notes.push(`A month in which every replacement's image never boots for the first 14 days: ${JSON.stringify(sim.neverBootingJoiner)}.`);
   notes.push(`Zone outage (zone a down 90 min, 3 zones): quorum availability ${sim.outage.spread} with voters spread, ${sim.outage.pack} with voters packed.`);
