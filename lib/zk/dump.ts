@@ -11,7 +11,8 @@ const HEADER = 'SessionTracker dump:';
 const SETS = /^Session Sets \((\d{1,9})\)\/\((\d{1,9})\):$/;
 const BUCKET = /^(\d{1,9}) expire at (.+):$/;
 const SESSION = /^\t0x([0-9a-f]{1,16})$/;
-const END = 'ephemeral nodes dump:';
+/** Where the session list ends: what follows (every ephemeral node) is not read. */
+export const DUMP_SESSIONS_END = 'ephemeral nodes dump:';
 
 /** Every live global session id the leader's `dump` lists. */
 export function parseLeaderSessions(text: string, source: string): bigint[] {
@@ -28,9 +29,9 @@ export function parseLeaderSessions(text: string, source: string): bigint[] {
   const ids = new Set<bigint>();
   let at = 2;
   for (;;) {
-    const line = lines[at] ?? fail(`line ${at + 1}: the list ends before ${JSON.stringify(END)}`);
-    if (line === END) break;
-    const bucket = BUCKET.exec(line) ?? fail(`line ${at + 1}: expected "<n> expire at <date>:" or ${JSON.stringify(END)} (got ${JSON.stringify(line)})`);
+    const line = lines[at] ?? fail(`line ${at + 1}: the list ends before ${JSON.stringify(DUMP_SESSIONS_END)}`);
+    if (line === DUMP_SESSIONS_END) break;
+    const bucket = BUCKET.exec(line) ?? fail(`line ${at + 1}: expected "<n> expire at <date>:" or ${JSON.stringify(DUMP_SESSIONS_END)} (got ${JSON.stringify(line)})`);
     const count = Number(bucket[1]);
     for (let i = 1; i <= count; i++) {
       const entry = lines[at + i] ?? '';

@@ -7,10 +7,12 @@ export type FourLetterWord = 'ruok' | 'srvr' | 'mntr' | 'conf' | 'isro' | 'stat'
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
- * Sends a four-letter word and reads the answer until the server closes the connection.
- * Always resolves or rejects by `timeoutMs`, and always destroys the socket.
+ * Sends a four-letter word and reads the answer until the server closes the connection, or until
+ * the answer holds the line `until` (what comes after is not read: `dump`'s ephemeral nodes can be
+ * many megabytes after the session list). Always resolves or rejects by `timeoutMs`, and always
+ * destroys the socket.
  */
-export function sendFourLetterWord(host: string, port: number, word: FourLetterWord, timeoutMs: number): Promise<string> {
+export function sendFourLetterWord(host: string, port: number, word: FourLetterWord, timeoutMs: number, until?: string): Promise<string> {
   const endpoint = `${host}:${port}`;
   return new Promise((resolve, reject) => {
     const socket = new Socket();
@@ -31,8 +33,9 @@ export function sendFourLetterWord(host: string, port: number, word: FourLetterW
 
     socket.on('data', (chunk) => {
       size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) fail('broken', `answer larger than ${MAX_ANSWER_BYTES} bytes`);
-      else chunks.push(chunk);
+      chunks.push(chunk);
+      if (until !== undefined && Buffer.concat(chunks).includes(`\n${until}\n`)) finish(undefined);
+      else if (size > MAX_ANSWER_BYTES) fail('broken', `answer larger than ${MAX_ANSWER_BYTES} bytes`);
     });
     socket.on('end', () => finish(undefined));
     socket.on('error', (err: NodeJS.ErrnoException) => fail(probeFailureOf(err.code), err.message, err));

@@ -1,7 +1,7 @@
 export { superDigest } from './auth.js';
 export { ProbeFailedError, type ProbeFailure } from './errors.js';
 export { sendFourLetterWord, type FourLetterWord } from './fourLetterWord.js';
-export { parseLeaderSessions } from './dump.js';
+export { DUMP_SESSIONS_END, parseLeaderSessions } from './dump.js';
 export { NOT_SERVING, parseSrvr, type SrvrAnswer, type SrvrStats } from './srvr.js';
 export { healthFrom, monitorJsonToMntr, parseMntr } from './mntr.js';
 export { probeMembers, probeServer, type ProbeOptions, type ProbeTarget } from './probe.js';

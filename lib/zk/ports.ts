@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import type { Ensemble, EnsembleSession, Probe, SuperPassword } from '../ports/index.js';
-import { parseLeaderSessions } from './dump.js';
+import { DUMP_SESSIONS_END, parseLeaderSessions } from './dump.js';
 import { ZooKeeperEnsembleAdmin } from './ensembleAdmin.js';
 import { sendFourLetterWord } from './fourLetterWord.js';
 import { probeMembers, type ProbeOptions } from './probe.js';
@@ -12,7 +12,7 @@ export function zooKeeperProbe(options: ProbeOptions): Probe {
     probe: (targets) => probeMembers(targets, options),
     // Over the client port whatever `via` says: the AdminServer may be off, `dump` is whitelisted.
     sessions: async (leader) =>
-      parseLeaderSessions(await sendFourLetterWord(leader.host, options.clientPort, 'dump', options.timeoutMs), `dump from server ${leader.serverId} at ${leader.host}`),
+      parseLeaderSessions(await sendFourLetterWord(leader.host, options.clientPort, 'dump', options.timeoutMs, DUMP_SESSIONS_END), `dump from server ${leader.serverId} at ${leader.host}`),
   };
 }
 
