@@ -128,9 +128,10 @@ describe('membership config text', () => {
       }),
       { numRuns: 500 },
     );
-    // Both branches ran: neither half of the property is vacuous.
-    expect(parsed).toBeGreaterThan(50);
-    expect(refused).toBeGreaterThan(50);
+    // Both branches ran: neither half of the property is vacuous. About one text in eight is valid
+    // (60 of 500 on average, 50 seen in a run), so the floor sits far below what chance gives.
+    expect(parsed).toBeGreaterThan(10);
+    expect(refused).toBeGreaterThan(10);
   });
 
   it('never throws anything but the typed error on random text', () => {
