@@ -197,7 +197,7 @@ export class Ec2Fleet implements Fleet {
     const found = new Map<string, ForeignInstance>();
     if (hosts.length === 0) return found;
     // Only the spec's subnets: another VPC may use the same private range.
-    const subnetIds = zones.map((z) => z.subnetId ?? subnetOf(zones, z.name, this.cluster));
+    const subnetIds = zones.map((z) => subnetOf(zones, z.name, this.cluster));
     const instances = await this.describe([
       { Name: 'private-ip-address', Values: [...hosts] },
       { Name: 'subnet-id', Values: subnetIds },
