@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_OBSERVERS, MAX_STORM_CHANGES, MAX_VOTERS } from '../core/limits.js';
+import { MAX_OBSERVERS, MAX_SPARES, MAX_STORM_CHANGES, MAX_VOTERS } from '../core/limits.js';
 import { strictObject } from './strict.js';
 
 // The cluster spec: what the operator wants. Stored as JSON (SSM parameter or local file) and
@@ -141,6 +141,11 @@ export const ClusterSpecSchema = strictObject({
     cluster: ClusterNameSchema,
     voters: VoterBoundsSchema.prefault({}),
     observers: ObserverBoundsSchema.prefault({}),
+    /** Servers kept running and synced as non-voting followers outside the config, spread over the
+     * zones: a failed voter is healed by one reconfig that swaps a spare in (milliseconds instead of
+     * a launch, a boot and a sync), and the spare is launched again in the background. Each costs a
+     * server and acks every write like a voter (README: when spares pay off). */
+    hotSpares: z.number().int().min(0).max(MAX_SPARES).default(0),
     /** While paused the controller observes and reports, and changes nothing. */
     paused: z.boolean().default(false),
     zookeeper: ZooKeeperSettingsSchema.prefault({}),

@@ -3,6 +3,7 @@ import {
   MAX_COUNT,
   MAX_PENDING_REPORTS,
   MAX_RETIRED_IDS,
+  MAX_SPARES,
   MAX_STORM_CHANGES,
   MAX_TIME_MS,
   MAX_TRACKED_SERVERS,
@@ -58,6 +59,8 @@ const OperationBase = {
 export const OperationSchema = z.discriminatedUnion('kind', [
   strictObject({ kind: z.literal('add'), ...OperationBase, role: RoleSchema, zone: ZoneNameSchema }),
   strictObject({ kind: z.literal('replace'), ...OperationBase, replaces: ServerIdSchema, role: RoleSchema, zone: ZoneNameSchema }),
+  /** A hot spare launched: done once it is synced (no reconfig: it stays outside the config). */
+  strictObject({ kind: z.literal('spare'), ...OperationBase, zone: ZoneNameSchema }),
   /** `joinFailed`: the removal rolls back a joiner that did not start, sync or run a supported
    * ZooKeeper; its boot log is kept as evidence before it is stopped. */
   strictObject({ kind: z.literal('remove'), ...OperationBase, joinFailed: z.literal(true).optional() }),
@@ -86,6 +89,9 @@ const StateV2Schema = strictObject({
    * from states written before ids were reused. */
   retiredIds: z.array(RetiredIdSchema).max(MAX_RETIRED_IDS).default([]),
   health: z.array(MemberHealthSchema).max(MAX_TRACKED_SERVERS).default([]),
+  /** Hot spares: servers seen synced as non-voting followers and kept outside the config on
+   * purpose (any other server outside it is a stray, and stopped). Absent before spares existed. */
+  spares: z.array(ServerIdSchema).max(MAX_SPARES).default([]),
   operation: OperationSchema.optional(),
   lastScaleOutAt: TimeMs.optional(),
   lastScaleInAt: TimeMs.optional(),

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../config/spec.js';
-import { renderServerFiles, type Membership, type Role, type ServerId } from '../core/index.js';
+import { renderServerFiles, type LaunchRole, type Membership, type ServerId } from '../core/index.js';
 import type { LaunchRequest } from '../ports/index.js';
 import type { ClusterPorts } from './tick.js';
 
@@ -9,7 +9,7 @@ import type { ClusterPorts } from './tick.js';
 
 export interface LaunchOf {
   readonly serverId: ServerId;
-  readonly role: Role;
+  readonly role: LaunchRole;
   readonly zone: string;
   readonly operationId: string;
 }

@@ -6,6 +6,7 @@ import { observersOf, votersOf } from './model.js';
 import { liveInstance, type LoadSample, type Observation } from './observation.js';
 import { leaderOf } from './quorum.js';
 import { activeSchedules } from './schedule.js';
+import { judgeSpares } from './spares.js';
 
 // What the ensemble should be, by priority: failure (replace failed voters, then failed observers)
 // > config (spec bounds and desired sizes, schedules, rolling replacement of outdated servers) >
@@ -27,9 +28,17 @@ export interface Replacement {
   readonly why: string;
 }
 
+export interface SpareDecision extends SizeDecision {
+  /** The spares kept (spares.ts), in the state's order, and why the others are no spares now. */
+  readonly kept: readonly ServerId[];
+  readonly dropped: readonly string[];
+}
+
 export interface Decision {
   readonly voters: SizeDecision;
   readonly observers: SizeDecision;
+  /** Hot spares: how many run and how many the spec asks for. */
+  readonly spares: SpareDecision;
   /** Members to replace, most urgent first. */
   readonly replacements: readonly Replacement[];
   /** The state's scale-in stabilization hold after this tick. */
@@ -65,7 +74,18 @@ export function decide(spec: ClusterSpec, state: ControllerState, observed: Obse
     now,
   });
 
-  return { voters, observers, replacements: replacements(spec, state, observed, detection, now), scaleInHold };
+  return { voters, observers, spares: decideSpares(spec, state, observed, detection), replacements: replacements(spec, state, observed, detection, now), scaleInHold };
+}
+
+function decideSpares(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection): SpareDecision {
+  const { kept, dropped } = judgeSpares(spec, state, observed, detection);
+  return { current: kept.length, desired: spec.hotSpares, kept, dropped, why: sparesWhy(kept.length, spec.hotSpares, dropped) };
+}
+
+/** The spares' sentence; the planner says it again when a spare synced during the tick. */
+export function sparesWhy(current: number, desired: number, dropped: readonly string[] = []): string {
+  const gone = dropped.length > 0 ? ` (${dropped.join('; ')})` : '';
+  return desired === current ? `hot spares stay at ${current}${gone}` : `hot spares ${current} -> ${desired}: spec asks for ${desired}${gone}`;
 }
 
 interface ObserverInputs {

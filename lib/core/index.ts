@@ -21,3 +21,4 @@ export * from './text.js';
 export * from './nextState.js';
 export * from './placement.js';
 export * from './serverIds.js';
+export * from './spares.js';

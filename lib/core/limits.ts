@@ -11,7 +11,12 @@ export const DOCUMENT_MAX_BYTES = 4096;
 export const MAX_VOTERS = 9;
 /** Observers a spec may ask for. */
 export const MAX_OBSERVERS = 16;
-/** Servers the state may keep evidence on: every member plus the joiner of the operation in flight. */
+/** Hot spares a spec may ask for: synced non-voting followers outside the config, each one a heal
+ * that costs one reconfig (more than one per zone of a three-zone spread buys little). */
+export const MAX_SPARES = 3;
+/** Servers the state may keep evidence on: every member plus the joiner of the operation in flight.
+ * Spares are not counted: the fullest state has no room for three more records, and evidence on
+ * members comes first (nextState.ts), so a spare's is cut only while every member has some. */
 export const MAX_TRACKED_SERVERS = MAX_VOTERS + MAX_OBSERVERS + 1;
 
 /** Leader changes that make an election storm, at most: the state keeps only that many times. */

@@ -9,6 +9,9 @@ export const MIN_SERVER_ID = 1;
 export const MAX_SERVER_ID = 255;
 
 export type Role = 'voter' | 'observer';
+/** What a new server is launched to be: a member-to-be of a role, or a hot spare (kept synced
+ * outside the config until a failed voter needs it). */
+export type LaunchRole = Role | 'spare';
 
 /** One `server.N=` line of the membership config. */
 export interface ConfigMember {

@@ -1,5 +1,5 @@
 import type { ZoneAvoided } from '../config/state.js';
-import type { Role, ServerId } from './model.js';
+import type { LaunchRole, ServerId } from './model.js';
 
 // Where a new server goes: a chain of small filters over the spec's zones, each keeping the zones
 // that pass it and saying why the others went; the placement strategy breaks the tie among what is
@@ -13,8 +13,8 @@ export interface ZoneCandidate {
 
 export interface PlacementInput {
   readonly zones: readonly string[];
-  readonly role: Role;
-  /** Each staying member of the role, and the zone its instance is in (as the fleet reports it). */
+  readonly role: LaunchRole;
+  /** Each staying member of the role (or each spare), and the zone its instance is in (as the fleet reports it). */
   readonly placed: readonly { readonly serverId: ServerId; readonly zone: string | undefined }[];
   readonly avoided: readonly ZoneAvoided[];
   readonly now: number;

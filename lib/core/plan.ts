@@ -1,14 +1,14 @@
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState, Operation, OperationStep } from '../config/state.js';
 import { memberAt } from './bootstrap.js';
-import type { Decision, Replacement } from './decide.js';
+import { sparesWhy, type Decision, type Replacement } from './decide.js';
 import type { Detection, Verdict } from './detect.js';
 import type { MembershipChange } from './membershipChange.js';
 import { describeChange } from './membershipChange.js';
 import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
 import { clipText } from './text.js';
-import { placementCandidates } from './placement.js';
-import type { ConfigMember, EnsembleConfig, Role, ServerId } from './model.js';
+import { placementCandidates, type PlacementInput } from './placement.js';
+import { votersOf, type ConfigMember, type EnsembleConfig, type LaunchRole, type Role, type ServerId } from './model.js';
 import { liveInstance, type Instance, type Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
 import { reconfigSafety } from './quorumSafety.js';
@@ -37,7 +37,7 @@ export type WaitReason =
   | 'launch-failing';
 
 export type Step =
-  | { readonly kind: 'launch'; readonly serverId: ServerId; readonly role: Role; readonly zone: string; readonly operationId: string; readonly why: string }
+  | { readonly kind: 'launch'; readonly serverId: ServerId; readonly role: LaunchRole; readonly zone: string; readonly operationId: string; readonly why: string }
   | { readonly kind: 'reconfig'; readonly change: MembershipChange; readonly why: string }
   /** The executor confirms a write through the quorum before it stops the server; for a joiner
    * that failed to join, it first keeps its boot log as evidence. */
@@ -74,17 +74,68 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
   }
   if (spec.paused) return wait('paused', 'paused by the operator: observing only');
   const ctx: Context = { spec, observed, detection, decision, now, config, synced, leader: leaderOf(observed.probes) };
-  if (state.operation) {
-    const advanced = advance(ctx, state, state.operation);
+  const kept = decision.spares.kept;
+  const current = kept.length === state.spares.length && kept.every((id, i) => state.spares[i] === id) ? state : { ...state, spares: [...kept] };
+  const swap = swapInSpare(ctx, current);
+  if (swap) return swap;
+  if (current.operation) {
+    const advanced = advance(ctx, current, current.operation);
     if (advanced) return advanced;
-    return next(ctx, withoutOperation(ctx, state)); // the operation completed: what comes next
+    return next(ctx, withoutOperation(ctx, current)); // the operation completed: what comes next
   }
-  return next(ctx, state);
+  return next(ctx, current);
+}
+
+/**
+ * A failed voter (or one an operator or an EC2 notice asked to replace) healed by ONE reconfig that
+ * swaps a synced hot spare in for it, when that reconfig is safe now. A launch or a sync in flight
+ * (no reconfig sent yet) is given up for it: the quorum comes first, and the server it launched is
+ * stopped as a stray (a spare that synced meanwhile is kept). The rest is the replace operation's:
+ * the swapped-out server is stopped once a write has gone through the new config.
+ */
+function swapInSpare(ctx: Context, state: ControllerState): Plan | undefined {
+  const { decision } = ctx;
+  const r = decision.replacements.find((x) => x.role === 'voter' && (x.reason === 'failed' || x.reason === 'requested'));
+  if (!r || decision.voters.desired < decision.voters.current) return undefined; // scale-in removes it instead
+  const inFlight = state.operation;
+  if (inFlight && (inFlight.kind === 'remove' || (inFlight.step !== 'launching' && inFlight.step !== 'syncing'))) return undefined;
+  const spare = spareFor(ctx, state.spares, r.serverId);
+  if (!spare) return undefined;
+  const given = inFlight ? `; the ${inFlight.kind} of server ${inFlight.serverId} is given up for it` : '';
+  const operation: Operation = {
+    kind: 'replace',
+    id: operationId('replace', spare.serverId, ctx.now),
+    serverId: spare.serverId,
+    replaces: r.serverId,
+    role: 'voter',
+    zone: spare.zone,
+    startedAt: ctx.now,
+    step: 'reconfiguring',
+    stepSince: ctx.now,
+    why: `${r.why}: swap in hot spare ${spare.serverId} (${spare.zone})${given}`,
+  };
+  const syncedSpare = inFlight?.kind === 'spare' && ctx.synced.has(inFlight.serverId) ? [inFlight.serverId] : [];
+  const spares = [...state.spares.filter((id) => id !== spare.serverId), ...syncedSpare];
+  const swapped = advance(ctx, { ...state, operation, spares }, operation);
+  return swapped?.step.kind === 'reconfig' ? swapped : undefined;
+}
+
+/** The synced spare to swap in for `leaving`: one in its zone first (spread survives the heal), else
+ * one in the zone with the fewest staying voters; the lowest id breaks a tie. */
+function spareFor(ctx: Context, spares: readonly ServerId[], leaving: ServerId): Instance | undefined {
+  const ready = spares.flatMap((id) => {
+    const instance = liveInstance(ctx.observed.instances, id);
+    return instance?.state === 'running' && ctx.synced.has(id) ? [instance] : [];
+  });
+  const zone = zoneOf(ctx, leaving);
+  const staying = votersOf(ctx.config.members).filter((m) => m.serverId !== leaving);
+  const votersIn = (z: string): number => staying.filter((m) => zoneOf(ctx, m.serverId) === z).length;
+  return [...ready].sort((a, b) => Number(b.zone === zone) - Number(a.zone === zone) || votersIn(a.zone) - votersIn(b.zone) || a.serverId - b.serverId)[0];
 }
 
 /** No operation in flight: clean up strays, else start the most urgent operation, else rest. */
 function next(ctx: Context, state: ControllerState): Plan {
-  const stray = ctx.observed.instances.find((i) => exists(i) && !memberOf(ctx.config, i.serverId));
+  const stray = ctx.observed.instances.find((i) => exists(i) && !memberOf(ctx.config, i.serverId) && !state.spares.includes(i.serverId));
   if (stray) {
     // Nothing says when it served: whatever was recorded of its id before, it is judged as one that did.
     const retiredIds = state.retiredIds.filter((r) => r.serverId !== stray.serverId);
@@ -100,7 +151,12 @@ function next(ctx: Context, state: ControllerState): Plan {
   if (decision.voters.desired < decision.voters.current) return remove(ctx, state, 'voter', decision.voters.why);
   if (decision.observers.desired > decision.observers.current) return add(ctx, state, 'observer', decision.observers.why);
   if (decision.observers.desired < decision.observers.current) return remove(ctx, state, 'observer', decision.observers.why);
-  return { step: { kind: 'none', why: `steady: ${decision.voters.why}; ${decision.observers.why}` }, state };
+  // Spares beyond the spec's count were dropped by judgeSpares and are stopped as strays above.
+  // Counted in the state: a spare may have synced during this tick (withoutOperation).
+  const sparesNow = sparesWhy(state.spares.length, decision.spares.desired, decision.spares.dropped);
+  if (decision.spares.desired > state.spares.length) return addSpare(ctx, state, sparesNow);
+  const spares = decision.spares.desired > 0 ? `; ${sparesNow}` : '';
+  return { step: { kind: 'none', why: `steady: ${decision.voters.why}; ${decision.observers.why}${spares}` }, state };
 }
 
 function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
@@ -112,7 +168,7 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   const allocated = serverIdFor(ctx, state, r.why);
   if (typeof allocated !== 'number') return allocated;
   const id = allocated;
-  const { zone, cursor, note } = placeZone(ctx, state, r.role, r.serverId);
+  const { zone, cursor, note } = placeZone(ctx, state, r.role, staying(ctx, r.role, r.serverId));
   const operation: Operation = { kind: 'replace', id: operationId('replace', id, ctx.now), serverId: id, replaces: r.serverId, role: r.role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why: r.why };
   return launch(started(ctx, state, operation, cursor), operation, `${r.why}: launch server ${id} in ${zone}${note} to swap in`);
 }
@@ -123,9 +179,23 @@ function add(ctx: Context, state: ControllerState, role: Role, why: string): Pla
   const allocated = serverIdFor(ctx, state, why);
   if (typeof allocated !== 'number') return allocated;
   const id = allocated;
-  const { zone, cursor, note } = placeZone(ctx, state, role);
+  const { zone, cursor, note } = placeZone(ctx, state, role, staying(ctx, role));
   const operation: Operation = { kind: 'add', id: operationId('add', id, ctx.now), serverId: id, role, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
   return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone}${note} as a ${role}-to-be`);
+}
+
+/** A hot spare launched; it is one once synced (advance). Spares spread over the zones: each zone's
+ * spare serves that zone's loss first. */
+function addSpare(ctx: Context, state: ControllerState, why: string): Plan {
+  const held = launchHeld(ctx, state, why);
+  if (held) return held;
+  const allocated = serverIdFor(ctx, state, why);
+  if (typeof allocated !== 'number') return allocated;
+  const id = allocated;
+  const placed = state.spares.map((serverId) => ({ serverId, zone: zoneOf(ctx, serverId) }));
+  const { zone, cursor, note } = placeZone(ctx, state, 'spare', placed);
+  const operation: Operation = { kind: 'spare', id: operationId('spare', id, ctx.now), serverId: id, zone, startedAt: ctx.now, step: 'launching', stepSince: ctx.now, why };
+  return launch(started(ctx, state, operation, cursor), operation, `${why}: launch server ${id} in ${zone}${note} as a hot spare`);
 }
 
 function remove(ctx: Context, state: ControllerState, role: Role, why: string): Plan {
@@ -199,6 +269,7 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
     const reason = op.step === 'launching' ? 'joiner-starting' : 'joiner-syncing';
     return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
   }
+  if (op.kind === 'spare') return undefined; // synced: a spare now (withoutOperation)
   const line = memberAt(ctx.spec.zookeeper, op.serverId, instance.host, op.role);
   const remove = op.kind === 'replace' && replaced ? [op.replaces] : [];
   if (stuck('reconfiguring')) return abandon(ctx, state, op, `no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s`);
@@ -214,8 +285,8 @@ function reconfigure(ctx: Context, state: ControllerState, change: MembershipCha
   return { step: { kind: 'reconfig', change, why: `${why}: ${describeChange(change)}; ${safety.why}` }, state };
 }
 
-function launch(state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, why: string): Plan {
-  return { step: { kind: 'launch', serverId: op.serverId, role: op.role, zone: op.zone, operationId: op.id, why }, state };
+function launch(state: ControllerState, op: Exclude<Operation, { kind: 'remove' }>, why: string): Plan {
+  return { step: { kind: 'launch', serverId: op.serverId, role: op.kind === 'spare' ? 'spare' : op.role, zone: op.zone, operationId: op.id, why }, state };
 }
 
 /** An operation that cannot finish gives its joiner up: it becomes the removal of that joiner. A
@@ -271,7 +342,7 @@ function avoiding(state: ControllerState, zone: string, why: string, now: number
   return [...state.zonesAvoided.filter((z) => z.until > now && z.zone !== zone), entry].slice(-MAX_ZONES_AVOIDED);
 }
 
-function started(ctx: Context, state: ControllerState, op: Extract<Operation, { kind: 'add' | 'replace' }>, cursor: number): ControllerState {
+function started(ctx: Context, state: ControllerState, op: Exclude<Operation, { kind: 'remove' }>, cursor: number): ControllerState {
   return {
     ...state,
     operation: op,
@@ -284,8 +355,9 @@ function started(ctx: Context, state: ControllerState, op: Extract<Operation, { 
 
 /** The state once the operation is over: the members it took out are forgotten and their ids
  * retired (served: they come back only after a write passes the config that no longer has them); a
- * server that joined clears the record of failed launches before it (not a fallback it met itself). */
-function withoutOperation(ctx: Pick<Context, 'config' | 'now'>, state: ControllerState): ControllerState {
+ * server that joined clears the record of failed launches before it (not a fallback it met itself);
+ * a spare that synced is one of the spares. */
+function withoutOperation(ctx: Pick<Context, 'config' | 'now' | 'synced'>, state: ControllerState): ControllerState {
   const { operation, ...kept } = state;
   if (!operation) return state;
   const { launchFailures: _cleared, ...rest } = kept;
@@ -297,6 +369,7 @@ function withoutOperation(ctx: Pick<Context, 'config' | 'now'>, state: Controlle
     health: state.health.filter((h) => h.serverId !== gone),
     retiredIds: left ? retire(state.retiredIds, gone, ctx.now, ctx.config) : state.retiredIds,
     ...(operation.kind === 'remove' ? { lastScaleInAt: operation.startedAt } : {}),
+    ...(operation.kind === 'spare' && ctx.synced.has(operation.serverId) && !memberOf(ctx.config, operation.serverId) ? { spares: [...state.spares, operation.serverId] } : {}),
   };
 }
 
@@ -353,11 +426,10 @@ function unsafeVersions(ctx: Context, ids: readonly ServerId[]): string | undefi
   return blocking.length > 0 ? `server ${blocking.map((b) => `${b.serverId} runs ZooKeeper ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+` : undefined;
 }
 
-/** Zone spread (placement.ts: zones not avoided, then the fewest staying members of the role, the
- * member being replaced not counted: it is leaving), then the placement strategy among the rest. */
-function placeZone(ctx: Context, state: ControllerState, role: Role, replacing?: ServerId): { zone: string; cursor: number; note: string } {
+/** Zone spread (placement.ts: zones not avoided, then the fewest of `placed`, the servers of the
+ * new one's kind that stay), then the placement strategy among the rest. */
+function placeZone(ctx: Context, state: ControllerState, role: LaunchRole, placed: PlacementInput['placed']): { zone: string; cursor: number; note: string } {
   if (ctx.spec.zonePolicy === 'pack') return { zone: ctx.spec.zones[0]?.name ?? 'local', cursor: state.roundRobinCursor, note: '' };
-  const placed = ctx.config.members.filter((m) => m.role === role && m.serverId !== replacing).map((m) => ({ serverId: m.serverId, zone: zoneOf(ctx, m.serverId) }));
   const { kept, note } = placementCandidates({ zones: ctx.spec.zones.map((z) => z.name), role, placed, avoided: state.zonesAvoided, now: ctx.now });
   const candidates: Candidate[] = kept.map((c) => zoneLoad(ctx, c.zone));
   const pick = STRATEGIES[ctx.spec.strategies.placement].pick(candidates, { purpose: 'place', rng: rngFor(ctx, state), cursor: state.roundRobinCursor });
@@ -367,6 +439,11 @@ function placeZone(ctx: Context, state: ControllerState, role: Role, replacing?:
 /** Failed first. Otherwise spread: a member of the zone holding the most members of the role (the
  * leader counted there: it keeps its zone's place), never the leader while another will do, a
  * suspect before a healthy one, then the removal strategy. */
+/** The members of `role` that stay (the one being replaced is leaving), with their zones. */
+function staying(ctx: Context, role: Role, replacing?: ServerId): PlacementInput['placed'] {
+  return ctx.config.members.filter((m) => m.role === role && m.serverId !== replacing).map((m) => ({ serverId: m.serverId, zone: zoneOf(ctx, m.serverId) }));
+}
+
 function pickRemoval(ctx: Context, state: ControllerState, members: readonly ConfigMember[]): { chosen: ServerId; cursor: number; reason: string } {
   const verdict = (m: ConfigMember): Verdict | undefined => ctx.detection.verdicts.get(m.serverId);
   const failed = members.filter((m) => verdict(m)?.status === 'failed');

@@ -3,7 +3,7 @@
 
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
-import type { EnsembleConfig, Instance, LoadSample, MemberProbe, MembershipChange, Role, ServerFiles, ServerId } from '../core/index.js';
+import type { EnsembleConfig, Instance, LaunchRole, LoadSample, MemberProbe, MembershipChange, Role, ServerFiles, ServerId } from '../core/index.js';
 
 /** The cluster's super-user password, read (and decrypted) only when something needs it: a launch
  * (the new server gets its digest) or a reconfig. A steady tick, and the manual function, never do. */
@@ -83,7 +83,8 @@ export interface StateStore {
 
 export interface LaunchRequest {
   readonly serverId: ServerId;
-  readonly role: Role;
+  /** What it is launched to be (the instance's role tag); its boot files make it a joiner either way. */
+  readonly role: LaunchRole;
   /** The zone asked for; a fleet may fall back to `fallbackZones` when it has no capacity. */
   readonly zone: string;
   /** Stable for the operation: a retried launch is the same launch. */
