@@ -11,6 +11,7 @@ import {
   MAX_RETIRED_IDS,
   MAX_STORM_CHANGES,
   MAX_TIME_MS,
+  MAX_SPARES,
   MAX_TRACKED_SERVERS,
   MAX_ZONES_AVOIDED,
   stateBytes,
@@ -50,6 +51,7 @@ const fullestState = fc.record({
     ),
     { minLength: MAX_TRACKED_SERVERS, maxLength: MAX_TRACKED_SERVERS },
   ),
+  spares: fc.array(id3, { minLength: MAX_SPARES, maxLength: MAX_SPARES }),
   operation: fc.record({
     kind: fc.constant('replace'),
     id: name(48),
