@@ -56,9 +56,36 @@ describe('SsmStateStore', () => {
     expect((await store.readSpec('orders')).cluster).toBe('orders');
     expect(delays).toHaveLength(2);
     ssm.throttle.set('GetParameters', 10);
+    delays.length = 0;
     const failed = store.readSpec('orders');
     await expect(failed).rejects.toThrow(AwsCallError);
     await expect(failed).rejects.toThrow('ssm GetParameters /zk-autoscaler/orders/spec failed: ThrottlingException');
+    expect(delays).toHaveLength(3); // 4 attempts: 3 waits, then the error
+  });
+
+  it('waits longer before each retry: full jitter under a cap that doubles (10, 20, 40 ms from a 10 ms base)', async () => {
+    const { ssm, store, delays } = setup();
+    await store.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders' }));
+    const rounds = 200;
+    const byRetry: number[][] = [[], [], []];
+    for (let round = 0; round < rounds; round++) {
+      delays.length = 0;
+      ssm.throttle.set('GetParameters', 3);
+      await store.readSpec('orders');
+      expect(delays).toHaveLength(3);
+      delays.forEach((ms, retry) => byRetry[retry]?.push(ms));
+    }
+    const caps = [10, 20, 40];
+    const highest = byRetry.map((ms) => Math.max(...ms));
+    const mean = byRetry.map((ms) => ms.reduce((a, b) => a + b, 0) / ms.length);
+    // Each wait is drawn from [0, cap): never above the cap of its retry.
+    highest.forEach((ms, retry) => expect(ms).toBeLessThan(caps[retry] as number));
+    // And the caps grow: of 200 uniform draws each, the highest of a later retry passes the earlier
+    // cap (each miss has probability 2^-200), and the mean roughly doubles (5, 10, 20 ms expected).
+    expect(highest[1]).toBeGreaterThan(caps[0] as number);
+    expect(highest[2]).toBeGreaterThan(caps[1] as number);
+    expect(mean[1]).toBeGreaterThan(1.4 * (mean[0] as number));
+    expect(mean[2]).toBeGreaterThan(1.4 * (mean[1] as number));
   });
 
   it('refuses a state its next read could not parse (a version-1 member list), before writing anything', async () => {
