@@ -19,7 +19,7 @@ export function terminalText(text: string): string {
 export function renderStatus(view: StatusView): string {
   const pad = (text: string, width: number): string => text.padEnd(width);
   const lines = [
-    `cluster ${view.cluster}${view.paused ? ' (PAUSED)' : ''}  config ${view.configVersion ?? 'unreadable'}  voters ${view.voters.synced}/${view.voters.count} synced (desired ${view.voters.desired})  observers ${view.observers.count} (desired ${view.observers.desired})`,
+    `cluster ${view.cluster}${view.paused ? ' (PAUSED)' : ''}  config ${view.configVersion ?? 'unreadable'}  voters ${view.voters.synced}/${view.voters.count} synced (desired ${view.voters.desired})  observers ${view.observers.count} (desired ${view.observers.desired})${view.spares.desired > 0 || view.spares.count > 0 ? `  hot spares ${view.spares.synced}/${view.spares.count} synced (desired ${view.spares.desired})` : ''}`,
     `  ${pad('id', 4)}${pad('role', 9)}${pad('mode', 11)}${pad('health', 9)}${pad('zxid lag', 10)}${pad('latency', 10)}${pad('conns', 7)}${pad('outst.', 7)}${pad('zone', 12)}`,
     ...view.members.map(
       (m) =>

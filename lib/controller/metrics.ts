@@ -7,13 +7,14 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
   const voters = voterIds(members);
   const synced = syncedIds(observation.probes);
   const votersSynced = [...voters].filter((id) => synced.has(id)).length;
+  const spares = thought.decision.spares.kept;
   const servers = observation.probes.map((p) => {
     const h = p.result.status === 'serving' ? p.result.health : undefined;
     const member = members.find((m) => m.serverId === p.serverId);
     return {
       serverId: p.serverId,
       healthy: thought.detection.verdicts.get(p.serverId)?.status === 'healthy',
-      role: h ? (h.mode === 'follower' && !member ? 'joiner' : h.mode) : p.result.status,
+      role: h ? (h.mode === 'follower' && !member ? (spares.includes(p.serverId) ? 'spare' : 'joiner') : h.mode) : p.result.status,
       avgLatencyMs: h?.latencyMs.avg ?? 0,
       outstandingRequests: h?.outstandingRequests ?? 0,
       connections: h?.connections ?? 0,
@@ -33,6 +34,8 @@ export function tickMetrics(cluster: string, at: number, observation: Observatio
     quorumMargin: votersSynced - (Math.floor(voters.size / 2) + 1),
     operationInFlight: thought.state.operation !== undefined,
     failedMembers: [...thought.detection.verdicts.values()].filter((v) => v.status === 'failed').length,
+    spares: spares.length,
+    sparesReady: spares.filter((id) => synced.has(id)).length,
     observerShortfall: Math.max(0, thought.decision.observers.desired - thought.decision.observers.current),
     launchFailures: thought.state.launchFailures?.count ?? 0,
     load: {

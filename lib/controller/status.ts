@@ -12,6 +12,8 @@ export interface StatusView {
   readonly configVersion: string | undefined;
   readonly voters: { readonly count: number; readonly synced: number; readonly desired: number };
   readonly observers: { readonly count: number; readonly desired: number };
+  /** Hot spares kept (synced: ready to be swapped in) and how many the spec asks for. */
+  readonly spares: { readonly count: number; readonly synced: number; readonly desired: number };
   readonly members: readonly {
     readonly serverId: number;
     readonly role: string;
@@ -39,12 +41,14 @@ export function statusView(spec: ClusterSpec, result: TickResult): StatusView {
   const voters = config ? voterIds(config.members) : new Set<number>();
   const leaderZxid = o?.probes.reduce((max, p) => (p.result.status === 'serving' && p.result.health.mode === 'leader' ? p.result.health.zxid : max), 0n) ?? 0n;
   const op = t?.state.operation;
+  const spares = t?.decision.spares.kept ?? [];
   return {
     cluster: result.cluster,
     paused: spec.paused,
     configVersion: config ? hexVersion(config.version) : undefined,
     voters: { count: voters.size, synced: [...voters].filter((id) => synced.has(id)).length, desired: t?.decision.voters.desired ?? spec.voters.desired },
     observers: { count: config ? config.members.length - voters.size : 0, desired: t?.decision.observers.desired ?? spec.observers.desired },
+    spares: { count: spares.length, synced: spares.filter((id) => synced.has(id)).length, desired: spec.hotSpares },
     members: (o?.probes ?? [])
       .map((p) => {
         const member = config?.members.find((m) => m.serverId === p.serverId);
@@ -52,7 +56,7 @@ export function statusView(spec: ClusterSpec, result: TickResult): StatusView {
         const verdict = t?.detection.verdicts.get(p.serverId);
         return {
           serverId: p.serverId,
-          role: member?.role ?? (op?.serverId === p.serverId ? 'joining' : 'outside'),
+          role: member?.role ?? (op?.serverId === p.serverId ? 'joining' : spares.includes(p.serverId) ? 'spare' : 'outside'),
           zone: liveInstance(o?.instances ?? [], p.serverId)?.zone,
           mode: h?.mode ?? p.result.status,
           health: verdict?.status ?? 'unknown',
@@ -65,7 +69,7 @@ export function statusView(spec: ClusterSpec, result: TickResult): StatusView {
       })
       .sort((a, b) => a.serverId - b.serverId),
     operation: op ? `${op.id} (${op.why}); step ${op.step}` : undefined,
-    decision: t ? `${t.decision.voters.why}; ${t.decision.observers.why}` : result.why,
+    decision: t ? `${t.decision.voters.why}; ${t.decision.observers.why}${spec.hotSpares > 0 || spares.length > 0 ? `; ${t.decision.spares.why}` : ''}` : result.why,
     step: result.step ? `${result.step.kind}: ${result.step.why}` : result.why,
     reports: (t?.detection.reports ?? []).map((r) => `${r.serverId !== undefined ? `server ${r.serverId} ` : ''}${r.kind} (${r.status}): ${r.evidence}`),
   };

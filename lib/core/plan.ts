@@ -76,9 +76,9 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
   const ctx: Context = { spec, observed, detection, decision, now, config, synced, leader: leaderOf(observed.probes) };
   const kept = decision.spares.kept;
   const current = kept.length === state.spares.length && kept.every((id, i) => state.spares[i] === id) ? state : { ...state, spares: [...kept] };
-  const swap = swapInSpare(ctx, current);
-  if (swap) return swap;
   if (current.operation) {
+    const swap = swapInSpare(ctx, current);
+    if (swap) return swap;
     const advanced = advance(ctx, current, current.operation);
     if (advanced) return advanced;
     return next(ctx, withoutOperation(ctx, current)); // the operation completed: what comes next
@@ -91,7 +91,9 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
  * swaps a synced hot spare in for it, when that reconfig is safe now. A launch or a sync in flight
  * (no reconfig sent yet) is given up for it: the quorum comes first, and the server it launched is
  * stopped as a stray (a spare that synced meanwhile is kept). The rest is the replace operation's:
- * the swapped-out server is stopped once a write has gone through the new config.
+ * the swapped-out server is stopped once a write has gone through the new config. A spare that
+ * answers but is not synced (it follows a new leader after the old one died) is waited for rather
+ * than launching a server it would make useless; detection fails it if it never syncs.
  */
 function swapInSpare(ctx: Context, state: ControllerState): Plan | undefined {
   const { decision } = ctx;
@@ -100,7 +102,11 @@ function swapInSpare(ctx: Context, state: ControllerState): Plan | undefined {
   const inFlight = state.operation;
   if (inFlight && (inFlight.kind === 'remove' || (inFlight.step !== 'launching' && inFlight.step !== 'syncing'))) return undefined;
   const spare = spareFor(ctx, state.spares, r.serverId);
-  if (!spare) return undefined;
+  if (!spare) {
+    const resyncing = state.spares.find((id) => ctx.observed.probes.some((p) => p.serverId === id && p.result.status === 'not-serving'));
+    if (resyncing === undefined) return undefined;
+    return { step: { kind: 'wait', blockedBy: 'joiner-syncing', why: `${r.why}: hot spare ${resyncing} answers but is not synced yet; the swap waits for it` }, state };
+  }
   const given = inFlight ? `; the ${inFlight.kind} of server ${inFlight.serverId} is given up for it` : '';
   const operation: Operation = {
     kind: 'replace',
@@ -135,6 +141,8 @@ function spareFor(ctx: Context, spares: readonly ServerId[], leaving: ServerId):
 
 /** No operation in flight: clean up strays, else start the most urgent operation, else rest. */
 function next(ctx: Context, state: ControllerState): Plan {
+  const swap = swapInSpare(ctx, state);
+  if (swap) return swap;
   const stray = ctx.observed.instances.find((i) => exists(i) && !memberOf(ctx.config, i.serverId) && !state.spares.includes(i.serverId));
   if (stray) {
     // Nothing says when it served: whatever was recorded of its id before, it is judged as one that did.

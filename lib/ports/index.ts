@@ -197,6 +197,9 @@ export interface TickMetrics {
   readonly quorumMargin: number;
   readonly operationInFlight: boolean;
   readonly failedMembers: number;
+  /** Hot spares kept, and of them the ones synced now (ready to be swapped in). */
+  readonly spares: number;
+  readonly sparesReady: number;
   /** Observers the decision wants beyond those there are (load above target, or a size raised). */
   readonly observerShortfall: number;
   /** New servers that failed to join in a row from the current launch template (launches back off, then stop). */

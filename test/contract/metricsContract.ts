@@ -25,6 +25,8 @@ function tick(cluster: string, at: number, packets: Record<ServerId, number | un
     operationInFlight: false,
     failedMembers: 0,
     observerShortfall: 0,
+    spares: 0,
+    sparesReady: 0,
     launchFailures: 0,
     load: { connections, avgLatencyMs: connections / 50, outstandingRequests: connections / 100 },
     servers: Object.entries(packets).map(([id, packetsReceived]) => ({

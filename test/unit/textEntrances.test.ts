@@ -43,6 +43,7 @@ describe('text shown in a terminal', () => {
       configVersion: '100000002',
       voters: { count: 3, synced: 3, desired: 3 },
       observers: { count: 0, desired: 0 },
+      spares: { count: 0, synced: 0, desired: 0 },
       members: [{ serverId: 1, role: 'voter', zone: 'eu-west-1a\x1b[31m', mode: 'leader', health: 'healthy', zxidLag: 0, avgLatencyMs: 1, connections: 1, outstanding: 0, evidence: 'missed \x1b[2J probes' }],
       operation: undefined,
       decision: 'steady\x07',

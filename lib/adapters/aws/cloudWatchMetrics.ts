@@ -29,6 +29,8 @@ export class EmfMetricsSink implements MetricsSink {
     add(ensemble, ENSEMBLE_METRICS.operationInFlight, m.operationInFlight ? 1 : 0);
     add(ensemble, ENSEMBLE_METRICS.observerShortfall, m.observerShortfall);
     add(ensemble, ENSEMBLE_METRICS.launchFailures, m.launchFailures);
+    add(ensemble, ENSEMBLE_METRICS.hotSpares, m.spares);
+    add(ensemble, ENSEMBLE_METRICS.hotSparesReady, m.sparesReady);
     add(ensemble, ENSEMBLE_METRICS.connections, m.load.connections);
     add(ensemble, ENSEMBLE_METRICS.avgLatency, m.load.avgLatencyMs);
     add(ensemble, ENSEMBLE_METRICS.outstandingRequests, m.load.outstandingRequests);

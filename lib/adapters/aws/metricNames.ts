@@ -13,6 +13,9 @@ export const ENSEMBLE_METRICS = {
   quorumMargin: { name: 'QuorumMargin', unit: 'Count' },
   failedMembers: { name: 'FailedMembers', unit: 'Count' },
   observerShortfall: { name: 'ObserverShortfall', unit: 'Count' },
+  /** Hot spares kept, and of them the ones synced (a heal by one reconfig is ready). */
+  hotSpares: { name: 'HotSpares', unit: 'Count' },
+  hotSparesReady: { name: 'HotSparesReady', unit: 'Count' },
   operationInFlight: { name: 'OperationInFlight', unit: 'Count' },
   /** New servers that failed to join in a row: launches back off, and stop at 3 (the launch-failing alarm). */
   launchFailures: { name: 'LaunchFailures', unit: 'Count' },

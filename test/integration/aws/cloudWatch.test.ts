@@ -16,6 +16,8 @@ const tick: TickMetrics = {
   operationInFlight: true,
   failedMembers: 1,
   observerShortfall: 2,
+  spares: 1,
+  sparesReady: 0,
   launchFailures: 1,
   load: { connections: 40, avgLatencyMs: 2, outstandingRequests: 1 },
   servers: [
@@ -34,7 +36,7 @@ describe('EmfMetricsSink', () => {
     vi.restoreAllMocks();
     const docs = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
     expect(docs.map((d) => d._aws.CloudWatchMetrics[0]?.Dimensions[0])).toEqual([['service', 'cluster'], ['service'], ['service', 'cluster', 'serverId'], ['service', 'cluster', 'serverId']]);
-    expect(docs[0]).toMatchObject({ cluster: 'orders', Voters: 3, VotersSynced: 2, QuorumMargin: 0, FailedMembers: 1, ObserverShortfall: 2, Connections: 40 });
+    expect(docs[0]).toMatchObject({ cluster: 'orders', Voters: 3, VotersSynced: 2, QuorumMargin: 0, FailedMembers: 1, ObserverShortfall: 2, HotSpares: 1, HotSparesReady: 0, Connections: 40 });
     expect(docs[1]).toMatchObject({ QuorumMargin: 0, FailedMembers: 1, ObserverShortfall: 2 });
     expect(docs[1]).not.toHaveProperty('cluster');
     expect(docs[2]).toMatchObject({ serverId: '1', ServerHealthy: 1, ServerPacketsReceived: 9000 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { think, type Observation } from '../../../lib/core/index.js';
 import type { ControllerState, Operation } from '../../../lib/config/index.js';
-import { instance, notServing, observe, stateFor, T0, testSpec } from '../../support/world.js';
+import { down, instance, notServing, observe, stateFor, T0, testSpec } from '../../support/world.js';
 
 // Hot spares: synced non-voting followers outside the config, kept so that a failed voter is
 // healed by ONE reconfig. The world builder puts server id N in zone a/b/c by N % 3 (1: b, 2: c, 3: a, 4: b...).
@@ -100,15 +100,25 @@ describe('hot spares', () => {
     expect(reconfigOf(thought.step)).toEqual({ add: [], remove: [3] });
   });
 
-  it('does not swap a spare that is not synced: the failed voter is replaced by a launch, which the spare preempts once synced', () => {
+  it('waits for a spare that answers but is not synced yet (it follows a new leader) instead of launching', () => {
     const base = instanceIs(withSpare({ down: [2] }), 2, 'stopped');
     const resyncing: Observation = { ...base, probes: base.probes.map((p) => (p.serverId === 4 ? notServing(4) : p)) };
-    const launch = think(spec, stateFor(spec, resyncing, { spares: [4] }), resyncing, T0);
+    const thought = think(spec, stateFor(spec, resyncing, { spares: [4] }), resyncing, T0);
+    expect(thought.step).toEqual({ kind: 'wait', blockedBy: 'joiner-syncing', why: 'replace voter 2: instance i-2 is stopped: hot spare 4 answers but is not synced yet; the swap waits for it' });
+    expect(thought.state.operation).toBeUndefined();
+  });
+
+  it('launches a replacement when the spare does not answer, and the spare preempts that launch if it syncs after all', () => {
+    const base = instanceIs(withSpare({ down: [2] }), 2, 'stopped');
+    const silent: Observation = { ...base, probes: base.probes.map((p) => (p.serverId === 4 ? down(4) : p)) };
+    const launch = think(spec, stateFor(spec, silent, { spares: [4] }), silent, T0);
     expect(launch.step).toMatchObject({ kind: 'launch', role: 'voter', serverId: 5 });
     expect(launch.state.spares).toEqual([4]);
 
     const synced: Observation = { ...base, instances: [...base.instances, instance(5, 'pending', 'c')] };
-    expect(reconfigOf(think(spec, launch.state, synced, T0 + 1000).step)).toEqual({ add: [[4, 'voter']], remove: [2] });
+    const swap = think(spec, launch.state, synced, T0 + 1000);
+    expect(reconfigOf(swap.step)).toEqual({ add: [[4, 'voter']], remove: [2] });
+    expect(swap.step.why).toMatch(/the replace of server 5 is given up for it/);
   });
 
   it('drops a spare whose instance stopped, stops it as a stray and launches another', () => {
