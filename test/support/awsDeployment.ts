@@ -27,6 +27,9 @@ export interface AwsDeployment {
   readonly prefix: string;
   /** One invocation of the tick function (the schedule's event); throws when the cluster's tick failed. */
   tick(): Promise<TickOutcome>;
+  /** One invocation of the tick function with an EventBridge event (an instance's state change, a
+   * notice); the results of the ticks it woke. */
+  wake(event: unknown): Promise<TickOutcome[]>;
   manual(event: Record<string, unknown>): Promise<unknown>;
   status(): Promise<StatusView>;
   /** Ticks until `done` holds for the status after a tick; `steps` gets each tick's step kind. */
@@ -67,11 +70,15 @@ export async function startAwsDeployment(options: { dir?: string; cluster?: stri
     cluster,
     deployment,
     prefix,
-    async tick() {
+    async wake(event) {
       const before = world.calls();
-      const answer = (await tickHandler(SCHEDULE, CONTEXT)) as { results: TickOutcome[] };
+      const answer = (await tickHandler(event, CONTEXT)) as { results: TickOutcome[] };
       for (const [op, n] of Object.entries(world.calls())) calls[op] = (calls[op] ?? 0) + n - (before[op] ?? 0);
-      const result = answer.results.find((r) => r.cluster === cluster);
+      return answer.results;
+    },
+    async tick() {
+      const answer = await d.wake(SCHEDULE);
+      const result = answer.find((r) => r.cluster === cluster);
       if (!result) throw new Error(`no tick result for ${cluster}: ${JSON.stringify(answer)}`);
       if (result.error) throw new Error(`tick failed: ${result.error.message}`);
       return result;
