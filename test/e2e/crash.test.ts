@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TickResult } from '../../lib/controller/index.js';
 import { voterIds } from '../../lib/core/index.js';
 import { crashingOnce, type CrashCall, type CrashWhen } from '../support/crashes.js';
 import { atRest, startLocalCluster } from '../support/localCluster.js';
@@ -23,8 +24,15 @@ function actions(c: Awaited<ReturnType<typeof startLocalCluster>>): string {
   return lines.filter((l, i) => l !== lines[i - 1]).slice(-40).join('\n');
 }
 
+/** The failed ticks' reasons. */
+function failures(results: readonly TickResult[]): string[] {
+  return results.filter((r) => r.outcome === 'failed').map((r) => r.why);
+}
+
 async function converges(c: Awaited<ReturnType<typeof startLocalCluster>>, voters: number): Promise<void> {
-  await c.tickUntil(`${voters} voters at rest`, (r) => atRest(r, voters), { timeoutMs: 60_000, intervalMs: 100 });
+  const results = await c.tickUntil(`${voters} voters at rest`, (r) => atRest(r, voters), { timeoutMs: 60_000, intervalMs: 100 });
+  // The injected crash was the one failure: the ticks that resume it do not fail.
+  expect(failures(results), actions(c)).toEqual([]);
   const config = await c.config();
   expect(voterIds(config.members).size).toBe(voters);
   // No duplicate and no orphan: exactly one live JVM per member, and nothing else.
@@ -38,8 +46,10 @@ describe('a tick killed mid-operation is resumed by the next', () => {
     const c = await startLocalCluster();
     await c.setSpec((s) => ({ ...s, voters: { ...s.voters, desired: 5 } }));
     const crashing = crashingOnce(c.deps, call, when);
-    for (let i = 0; i < 40 && !crashing.crashed(); i++) await c.tick(crashing);
+    const before: TickResult[] = [];
+    for (let i = 0; i < 40 && !crashing.crashed(); i++) before.push(await c.tick(crashing));
     expect(crashing.crashed()).toBe(true);
+    expect(failures(before)).toEqual([`tick killed ${when} ${call}`]);
     await converges(c, 5);
     expect((await c.config()).members.map((m) => m.serverId), actions(c)).toEqual([1, 2, 3, 4, 5]);
   }, 90_000);
@@ -50,8 +60,10 @@ describe('a tick killed mid-operation is resumed by the next', () => {
       const c = await startLocalCluster();
       await c.processes.stop(2, 'kill');
       const crashing = crashingOnce(c.deps, call, when);
-      for (let i = 0; i < 60 && !crashing.crashed(); i++) await c.tick(crashing);
+      const before: TickResult[] = [];
+      for (let i = 0; i < 60 && !crashing.crashed(); i++) before.push(await c.tick(crashing));
       expect(crashing.crashed()).toBe(true);
+      expect(failures(before)).toEqual([`tick killed ${when} ${call}`]);
       await converges(c, 3);
       expect((await c.config()).members.map((m) => m.serverId), actions(c)).toEqual([1, 3, 4]);
     },

@@ -89,12 +89,15 @@ describe('the functions on local mode', () => {
     const victim = (await c.config()).members.find((m) => m.role === 'voter')?.serverId as number;
     await c.processes.stop(victim, 'kill');
     let healed = false;
+    const failed: string[] = [];
     for (let i = 0; i < 60 && !healed; i++) {
-      const answer = (await tick(sample('schedule.json'), context)) as { results: { outcome: string }[] };
+      const answer = (await tick(sample('schedule.json'), context)) as { results: { outcome: string; why: string }[] };
+      failed.push(...answer.results.filter((r) => r.outcome === 'failed').map((r) => r.why));
       const config = await c.config().catch(() => undefined);
       healed = answer.results[0]?.outcome === 'steady' && config !== undefined && voterIds(config.members).size === 3 && !config.members.some((m) => m.serverId === victim);
       if (!healed) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(healed).toBe(true);
+    expect(failed).toEqual([]);
   }, 90_000);
 });

@@ -17,6 +17,7 @@ describe('heal', () => {
     await c.processes.stop(victim, 'kill');
     const results = await c.tickUntil('3 synced voters without the victim', (r) => atRest(r, 3) && !(r.observation?.config.readable && r.observation.config.config.members.some((m) => m.serverId === victim)), { timeoutMs: 60_000, intervalMs: 100 });
     const mttrMs = Math.round(performance.now() - killedAt);
+    expect(results.filter((r) => r.outcome === 'failed').map((r) => r.why)).toEqual([]);
 
     const after = await c.config();
     const newIds = after.members.map((m) => m.serverId).filter((id) => !before.members.some((m) => m.serverId === id));

@@ -36,5 +36,6 @@ describe('load-based scaling', () => {
     const removedAt = firstRemoval?.thought?.state.operation?.startedAt ?? 0;
     expect(removedAt - (holdStarted as number)).toBeGreaterThanOrEqual(STABILIZATION_S * 1000);
     expect(firstRemoval?.why).toMatch(/the highest recommendation over the 15 s window was/);
+    expect([...grown, ...shrink].filter((r) => r.outcome === 'failed').map((r) => r.why)).toEqual([]);
   }, 240_000);
 });
