@@ -1,34 +1,45 @@
 import { FileSuperPasswords } from '../../lib/adapters/local/index.js';
-import { connectString, memberAt, renderServerFiles, voterIds, type ServerId } from '../../lib/core/index.js';
+import { connectString, memberAt, renderServerFiles, syncedIds, voterIds, type ServerId } from '../../lib/core/index.js';
 import { probeMembers, probeServer, superDigest, ZooKeeperEnsembleAdmin } from '../../lib/zk/index.js';
 import { benchCluster } from './localCluster.js';
 
 // MTTR on real ZooKeeper in local mode: kill -9 a voter (or hang it: SIGSTOP, alive and answering
 // nothing), tick every 50 ms, and time the heal and its parts; beside it the floor this machine
 // allows, measured directly on the same ensemble: start a joiner, wait until it is synced, one swap
-// reconfig (no detection, no controller).
+// reconfig (no detection, no controller). With a hot spare there is no launch and no sync: the heal
+// is detection and one swap (its floor is not measured: there is nothing left to take away).
 
 export interface MttrRun {
   readonly totalMs: number;
+  /** Kill -> the first step that acts (the launch, or with a spare the swap). */
   readonly detectionMs: number;
   readonly launchMs: number;
   readonly syncMs: number;
   readonly reconfigMs: number;
-  readonly floorMs: number;
+  /** Without a spare only. */
+  readonly floorMs: number | undefined;
+}
+
+export interface MttrOptions {
+  readonly failure?: 'kill' | 'hang';
+  /** The spec's hotSpares: 1 heals by swapping the spare in. */
+  readonly hotSpares?: number;
+  /** The voter to fail: a follower, or the leader. */
+  readonly victim?: 'follower' | 'leader';
 }
 
 /** A hung voter is failed after missing probes for this long (the spec's failAfterSeconds). */
 export const HUNG_FAIL_AFTER_SECONDS = 5;
 
-export async function measureMttr(runs: number, failure: 'kill' | 'hang' = 'kill'): Promise<MttrRun[]> {
+export async function measureMttr(runs: number, { failure = 'kill', hotSpares = 0, victim: which = 'follower' }: MttrOptions = {}): Promise<MttrRun[]> {
   const results: MttrRun[] = [];
   for (let run = 0; run < runs; run++) {
-    const c = await benchCluster(failure === 'hang' ? { detection: { failAfterSeconds: HUNG_FAIL_AFTER_SECONDS } } : {});
+    const c = await benchCluster({ hotSpares, ...(failure === 'hang' ? { detection: { failAfterSeconds: HUNG_FAIL_AFTER_SECONDS } } : {}) });
     try {
       const first = await c.tick();
       const config = first.observation?.config.readable ? first.observation.config.config : undefined;
       const leader = first.observation?.probes.find((p) => p.result.status === 'serving' && p.result.health.mode === 'leader')?.serverId;
-      const victim = config?.members.find((m) => m.serverId !== leader)?.serverId as ServerId;
+      const victim = (which === 'leader' ? leader : config?.members.find((m) => m.serverId !== leader)?.serverId) as ServerId;
       const killedAt = performance.now();
       const pid = c.processes.list().find((s) => s.serverId === victim)?.pid;
       if (failure === 'hang' && pid !== undefined) process.kill(pid, 'SIGSTOP');
@@ -41,15 +52,18 @@ export async function measureMttr(runs: number, failure: 'kill' | 'hang' = 'kill
         if (r.step?.kind === 'launch' && !t.launchStart) Object.assign(t, { launchStart: started, launchEnd: ended });
         if (r.step?.kind === 'reconfig' && r.outcome === 'acted' && !t.reconfigStart) Object.assign(t, { reconfigStart: started, reconfigEnd: ended });
         const members = r.observation?.config.readable ? r.observation.config.config.members : [];
-        if (t.reconfigEnd && voterIds(members).size === 3 && !members.some((m) => m.serverId === victim) && r.observation?.probes.filter((p) => p.result.status === 'serving').length === 3) t.done = ended;
+        const synced = syncedIds(r.observation?.probes ?? []);
+        if (t.reconfigEnd && voterIds(members).size === 3 && !members.some((m) => m.serverId === victim) && [...voterIds(members)].every((id) => synced.has(id))) t.done = ended;
         else await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const floorMs = await floor(c);
+      if (!t.done) throw new Error(`the ${failure === 'hang' ? 'hung' : 'killed'} ${which} ${victim} was not healed in 600 ticks`);
+      const floorMs = hotSpares === 0 ? await floor(c) : undefined;
+      const launched = t.launchStart > 0;
       results.push({
         totalMs: Math.round(t.done - killedAt),
-        detectionMs: Math.round(t.launchStart - killedAt),
-        launchMs: Math.round(t.launchEnd - t.launchStart),
-        syncMs: Math.round(t.reconfigStart - t.launchEnd),
+        detectionMs: Math.round((launched ? t.launchStart : t.reconfigStart) - killedAt),
+        launchMs: launched ? Math.round(t.launchEnd - t.launchStart) : 0,
+        syncMs: launched ? Math.round(t.reconfigStart - t.launchEnd) : 0,
         reconfigMs: Math.round(t.reconfigEnd - t.reconfigStart),
         floorMs,
       });
