@@ -105,6 +105,31 @@ describe('the controller tick', () => {
     expect(acts).toEqual([]);
   });
 
+  it('re-reads the state under its lease and changes nothing when another controller acted since its first read', async () => {
+    const { deps, memory, acts, calls } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    // Between this tick's read and its claim, another controller takes the lease, writes, releases.
+    const racing = new Proxy(deps.store, {
+      get(target, key: string) {
+        const value = (target as unknown as Record<string, unknown>)[key];
+        if (key !== 'acquireLease') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<StateStore['acquireLease']>) => {
+          const theirs = await memory.acquireLease('orders', 'another-controller', 60_000, Date.now());
+          if (!theirs) throw new Error('lease');
+          const stored = await memory.readState('orders');
+          await memory.writeState('orders', { ...(stored?.state ?? initialState('orders')), nextServerId: 9 }, theirs);
+          await memory.releaseLease(theirs);
+          return target.acquireLease(...args);
+        };
+      },
+    });
+    const result = await tickCluster({ ...deps, store: racing }, 'orders', { kind: 'schedule' });
+    expect(result).toMatchObject({ outcome: 'lease-held', why: 'the state changed since it was read: another controller acted; next tick re-plans' });
+    expect(acts).toEqual([]);
+    expect(calls.filter((c) => c === 'writeState')).toEqual([]);
+    expect((await memory.readState('orders'))?.state.nextServerId).toBe(9);
+  });
+
   it('reports a cluster with a malformed spec and still heals the others', async () => {
     const { deps, memory, models } = await setup(['broken', 'healthy']);
     memory.plantSpec('broken', JSON.stringify({ cluster: 'broken', voters: { desired: 'three' } }));
