@@ -21,6 +21,7 @@ describe('two controllers', () => {
     // In no round did both act.
     expect(outcomes.filter(([a, b]) => a === 'acted' && b === 'acted')).toEqual([]);
     expect(outcomes.flat()).toContain('lease-held');
+    expect(outcomes.flat()).not.toContain('failed');
     const config = await c.config();
     expect(voterIds(config.members)).toEqual(new Set([1, 3, 4]));
     // One replacement, not two: no server 5 was ever launched.
