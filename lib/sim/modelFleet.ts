@@ -24,6 +24,16 @@ import { notServingProbe, servingProbe, silentProbe } from './probes.js';
 // met again: the model counts such collisions (there must be none). Sessions outlive their server
 // (clients move), some for months. A launch is idempotent per operation id (EC2's ClientToken); a
 // second live server under one id is counted too. Terminated instances are listed for an hour.
+//
+// Hot spares need nothing of their own: a launched server the config does not name follows the
+// leader as a non-voting follower once synced (probed as a serving follower, not a member), stays
+// synced across other reconfigs and leader changes (a real one resyncs within seconds, well inside
+// a tick: docs/zookeeper-facts.md), and a reconfig adds it like any joiner. It fails like any
+// running server. A failure is one of what EC2 sees: the instance stopped or terminated (listed so
+// at once, and EC2 sends an event), or a hung server whose instance still runs (only probes tell).
+//
+// The clock counts ticks of `msPerTick` (a minute by default); the MTTR model (mttr.ts) runs the
+// same fleet on a clock of milliseconds.
 
 export interface ModelOptions {
   /** Ticks from launch until the server answers. */
@@ -32,7 +42,13 @@ export interface ModelOptions {
   readonly syncTicks: number;
   /** Whether a server launched at `tick` ever answers: `never` for an image that never boots. */
   readonly boots?: (serverId: ServerId, tick: number) => 'boots' | 'never';
+  /** How long one tick of the fleet's clock is: 60,000 (a minute) unless a model runs in finer time. */
+  readonly msPerTick?: number;
 }
+
+/** How a server fails: its instance stopped or terminated (EC2 lists it so at once and sends an
+ * event), or hung: the instance runs, the server answers nothing. */
+export type FailureKind = 'stopped' | 'terminated' | 'hung';
 
 export interface ModelServer {
   readonly serverId: ServerId;
@@ -56,7 +72,7 @@ const SESSION_MINUTES = [10, 10, 10, 10, 10, 10, 30, 1440, 1440, 86_400] as cons
 /** Milliseconds from an instance's boot until its ZooKeeper first serves. */
 const BOOT_MS = 20_000;
 /** EC2 lists a terminated instance for about an hour. */
-const TERMINATED_LISTED_TICKS = 60;
+const TERMINATED_LISTED_MS = 3_600_000;
 
 export const modelHost = (id: ServerId): string => `10.${Math.floor(id / 256)}.${id % 256}.10`;
 
@@ -78,14 +94,18 @@ export class ModelFleet {
   /** Instances launched (a repeat of one operation's launch is not a new one). */
   launched = 0;
   private lastReconfigTick = 0;
+  private readonly msPerTick: number;
 
   constructor(
     spec: ClusterSpec,
     voters: readonly ServerId[],
     private readonly options: ModelOptions = { launchTicks: 1, syncTicks: 0 },
   ) {
+    this.msPerTick = options.msPerTick ?? 60_000;
     this.config = { version: 0x100000000n, members: voters.map((id) => memberAt(spec.zookeeper, id, modelHost(id), 'voter')) };
-    for (const id of voters) this.servers.set(id, { serverId: id, state: 'running', zone: initialZone(spec, id), launchedAtTick: -100, crashed: false, instanceId: `i-${id}`, operationId: 'initial', neverBoots: false });
+    // The first voters were launched 100 minutes before the run: long synced.
+    const launchedAtTick = Math.round((-100 * 60_000) / this.msPerTick);
+    for (const id of voters) this.servers.set(id, { serverId: id, state: 'running', zone: initialZone(spec, id), launchedAtTick, crashed: false, instanceId: `i-${id}`, operationId: 'initial', neverBoots: false });
   }
 
   private reachable(s: ModelServer): boolean {
@@ -121,12 +141,13 @@ export class ModelFleet {
       }
       if (s.servingSince !== undefined) continue;
       s.servingSince = this.tick;
-      const elapsedMs = BigInt(BOOT_MS + Math.max(0, this.tick - s.launchedAtTick - this.options.launchTicks) * 60_000);
+      const elapsedMs = BigInt(BOOT_MS + Math.round(Math.max(0, this.tick - s.launchedAtTick - this.options.launchTicks) * this.msPerTick));
       const seed = (BigInt(s.serverId) << 56n) | (elapsedMs << 16n);
       for (let n = 0n; n < BigInt(SESSIONS_PER_SERVE); n++) {
         const id = seed + n;
         if (this.sessions.has(id)) this.sessionCollisions++;
-        this.sessions.set(id, this.tick + (SESSION_MINUTES[Number((id * 2654435761n) % BigInt(SESSION_MINUTES.length))] as number));
+        const minutes = SESSION_MINUTES[Number((id * 2654435761n) % BigInt(SESSION_MINUTES.length))] as number;
+        this.sessions.set(id, this.tick + Math.ceil((minutes * 60_000) / this.msPerTick));
       }
     }
   }
@@ -143,6 +164,8 @@ export class ModelFleet {
     const leader = quorum ? voters.find((id) => this.synced(this.servers.get(id) as ModelServer)) : undefined;
     const alive = [...this.servers.values()].filter((s) => s.state !== 'terminated');
     const perServer = load && alive.length ? load.requestsPerSecond / alive.length : 0;
+    // A member with no live server is probed where the config says (as the controller does), and answers nothing.
+    const unlisted = this.config.members.filter((m) => !alive.some((s) => s.serverId === m.serverId)).map((m) => silentProbe(m.serverId, modelHost(m.serverId)));
     const probes = alive.map((s) => {
       if (!this.answering(s)) return silentProbe(s.serverId, modelHost(s.serverId));
       if (!quorum || !this.synced(s)) return notServingProbe(s.serverId, modelHost(s.serverId));
@@ -150,11 +173,13 @@ export class ModelFleet {
       const mode = s.serverId === leader ? 'leader' : member?.role === 'observer' ? 'observer' : 'follower';
       return servingProbe(s.serverId, modelHost(s.serverId), mode, { connections: 10, outstandingRequests: 0, avgLatencyMs: 1, packetsReceived: Math.round(perServer * 60 * this.tick) }, { zxid: this.zxid() });
     });
-    this.terminated = this.terminated.filter((t) => this.tick - t.at < TERMINATED_LISTED_TICKS);
+    probes.push(...unlisted);
+    const listed = TERMINATED_LISTED_MS / this.msPerTick;
+    this.terminated = this.terminated.filter((t) => this.tick - t.at < listed);
     const instances: Instance[] = [
       ...this.terminated.map((t) => t.instance),
       ...[...this.servers.values()]
-        .filter((s) => s.state !== 'terminated' || this.tick - (s.terminatedAtTick ?? 0) < TERMINATED_LISTED_TICKS)
+        .filter((s) => s.state !== 'terminated' || this.tick - (s.terminatedAtTick ?? 0) < listed)
         .map((s) => ({
           serverId: s.serverId,
           instanceId: s.instanceId ?? `i-${s.serverId}`,
@@ -171,6 +196,26 @@ export class ModelFleet {
   leaderSessions(leader: ServerId | undefined): Observation['sessions'] {
     if (leader === undefined) return { readable: false, reason: 'no leader' };
     return { readable: true, leader, sessionIds: [...this.sessions.keys()] };
+  }
+
+  /** A running server fails now (one that is not running, or already hung, is left as it is). */
+  fail(serverId: ServerId, kind: FailureKind): void {
+    const s = this.servers.get(serverId);
+    if (!s || s.state !== 'running' || s.crashed) return;
+    if (kind === 'hung') s.crashed = true;
+    else s.state = kind;
+    if (kind === 'terminated') s.terminatedAtTick = this.tick;
+  }
+
+  /** Voters of the config whose server is down or not synced: the ensemble runs a voter short. */
+  votersMissing(): ServerId[] {
+    return this.config.members
+      .filter((m) => {
+        if (m.role !== 'voter') return false;
+        const s = this.servers.get(m.serverId);
+        return s === undefined || !this.synced(s);
+      })
+      .map((m) => m.serverId);
   }
 
   apply(step: Step): void {

@@ -1,13 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
-import { activeSchedules, decide, detect, seededRng, think, type LoadSample, type ServerId } from '../core/index.js';
-import { ModelFleet, type ModelOptions } from './modelFleet.js';
+import { activeSchedules, decide, detect, NO_REQUESTS, seededRng, think, type LoadSample, type Requests, type ServerId } from '../core/index.js';
+import { ModelFleet, type FailureKind, type ModelOptions } from './modelFleet.js';
 
 // The fleet simulator: the real core (`think`, the very function the controller runs) stepped
 // through simulated one-minute ticks against a modelled fleet, with a load trace, random server
-// failures and zone outages. Reports what an operator cares about: scaling actions, minutes under
-// capacity, server-minutes against an ideal oracle, flaps, and how often a quorum was there.
+// failures (EC2 stopped or terminated the instance, or the server hung), EC2's advance notices
+// (Spot-style: a replace request, then the instance is taken some minutes later) and zone outages.
+// Reports what an operator cares about: scaling actions, minutes under capacity, minutes with a
+// voter missing, server-minutes against an ideal oracle, flaps, and how often a quorum was there.
+// A failure EC2 knows of is seen by the tick of its own minute: an event wakes the tick within
+// seconds (mttr.ts models those seconds); a hung server only by the probes of the following ticks.
 //
 // Steady stretches are skipped, not stepped: after a tick that changed nothing, with the fleet at
 // rest, the next minutes are judged the same way until the core's own `decide` would change
@@ -21,8 +25,14 @@ export interface Scenario {
   /** What one server serves before it is "under capacity". */
   readonly serverCapacity: number;
   readonly model?: ModelOptions;
-  /** Each running server fails for good with this probability per minute (seeded). */
+  /** Each running server (spares included) fails for good with this probability per minute (seeded). */
   readonly failureRate?: number;
+  /** How servers fail: EC2 stopped (the default) or terminated the instance, or the server hung. */
+  readonly failureKind?: FailureKind;
+  /** EC2's advance notices (a Spot interruption warning, a scheduled retirement): each running
+   * server gets one with `rate` per minute (seeded apart from failures); a replace request arrives at
+   * once and the instance is terminated `leadMinutes` later (Spot: 2, docs/aws-facts.md §11). */
+  readonly notices?: { readonly rate: number; readonly leadMinutes?: number };
   readonly seed?: number;
   readonly zoneOutage?: { readonly zone: string; readonly fromMinute: number; readonly toMinute: number };
   /** Step every minute through the core, even the steady ones (slow; for checking the skipping). */
@@ -54,6 +64,12 @@ export interface SimulationReport {
   readonly flaps: number;
   readonly quorumAvailability: number;
   readonly failuresInjected: number;
+  /** Minutes in which a voter of the config was down or not synced, at the minute's tick (before or after its step). */
+  readonly minutesVoterMissing: number;
+  /** Notices given, and instances taken at their deadline while still in the config (replaced too late). */
+  readonly notices: { readonly given: number; readonly takenInConfig: number };
+  /** Hot spares launched, and swapped in for a voter by one reconfig. */
+  readonly hotSpares: { readonly launches: number; readonly swaps: number };
   /** Members of the config whose server is down when the run ends (every failure healed: 0). */
   readonly unhealedAtEnd: number;
   /** Server ids: how many different ones were launched, the highest, and how often a reused id met
@@ -71,10 +87,18 @@ export function simulate(scenario: Scenario): SimulationReport {
   const ids: ServerId[] = Array.from({ length: spec.voters.desired }, (_, i) => i + 1);
   const fleet = new ModelFleet(spec, ids, scenario.model ?? { launchTicks: 1, syncTicks: 1 });
   let state: ControllerState = initialState(spec.cluster, ids.length + 1);
-  const failures = failureSchedule(scenario);
+  const failures = failureSchedule(scenario.failureRate ?? 0, scenario.seed ?? 1);
+  // Notices draw from their own stream: adding them leaves the failures of a seed where they were.
+  const notices = failureSchedule(scenario.notices?.rate ?? 0, ((scenario.seed ?? 1) ^ 0x5eed) >>> 0);
+  const leadMinutes = scenario.notices?.leadMinutes ?? 2;
+  /** Instances under notice, by server id and launch: the minute EC2 takes them. */
+  const takes = new Map<string, { readonly serverId: ServerId; readonly launchedAt: number; readonly at: number }>();
+  const failureKind = scenario.failureKind ?? 'stopped';
   const samples: Sample[] = [];
   const actions = { launches: 0, reconfigs: 0, terminations: 0 };
-  const totals = { underCapacity: 0, serverMinutes: 0, oracleServerMinutes: 0, quorumMinutes: 0, failuresInjected: 0, stepped: 0 };
+  const totals = { underCapacity: 0, serverMinutes: 0, oracleServerMinutes: 0, quorumMinutes: 0, failuresInjected: 0, stepped: 0, voterMissing: 0 };
+  const spareTotals = { launches: 0, swaps: 0 };
+  const noticeTotals = { given: 0, takenInConfig: 0 };
   const observerChanges: { minute: number; direction: number }[] = [];
   let last: { voters: number; observers: number; desiredVoters: number; desiredObservers: number; failures: number } | undefined;
   let steady = false;
@@ -90,11 +114,12 @@ export function simulate(scenario: Scenario): SimulationReport {
 
   for (let minute = 0; minute < trace.length; minute++) {
     if (steady && !scenario.stepEveryMinute && last) {
-      const end = steadyUntil(scenario, state, fleet, failures, minute);
+      const end = Math.min(steadyUntil(scenario, state, fleet, failures, minute), notices.firstBetween(fleet, minute, trace.length), ...[...takes.values()].map((t) => Math.max(minute, t.at)));
       if (end > minute) {
         const serving = last.voters + last.observers;
         const running = [...fleet.servers.values()].filter((s) => s.state === 'running').length;
-        for (let m = minute; m < end; m++) account(m, true, serving, running, { ...last, failures: 0 });
+        const sample = { ...last, failures: 0 };
+        for (let m = minute; m < end; m++) account(m, true, serving, running, sample);
         minute = end - 1;
         continue;
       }
@@ -103,23 +128,47 @@ export function simulate(scenario: Scenario): SimulationReport {
     const outage = scenario.zoneOutage;
     if (outage && minute === outage.fromMinute) fleet.downZones.add(outage.zone);
     if (outage && minute === outage.toMinute) fleet.downZones.delete(outage.zone);
+    for (const [key, take] of takes) {
+      if (take.at !== minute) continue;
+      takes.delete(key);
+      const s = fleet.servers.get(take.serverId);
+      if (s?.launchedAtTick !== take.launchedAt || s.state !== 'running') continue; // replaced in time, or gone already
+      if (fleet.config.members.some((m) => m.serverId === take.serverId)) noticeTotals.takenInConfig++;
+      fleet.fail(take.serverId, 'terminated');
+    }
+    const noticed: ServerId[] = [];
     for (const s of fleet.servers.values()) {
-      if (s.state === 'running' && !s.crashed && failures.at(s.serverId, s.launchedAtTick) === minute) {
-        s.state = 'stopped';
+      if (s.state !== 'running' || s.crashed) continue;
+      // Both drawn for every server, in one order, whichever comes first: skipping draws them so too.
+      const failsAt = failures.at(s.serverId, s.launchedAtTick);
+      const noticeAt = notices.at(s.serverId, s.launchedAtTick);
+      if (failsAt === minute) {
+        fleet.fail(s.serverId, failureKind);
         totals.failuresInjected++;
+      } else if (noticeAt === minute) {
+        noticed.push(s.serverId);
+        takes.set(`${s.serverId}@${s.launchedAtTick}`, { serverId: s.serverId, launchedAt: s.launchedAtTick, at: minute + leadMinutes });
+        noticeTotals.given++;
       }
     }
+    const missingBefore = fleet.votersMissing().length > 0;
     const before = state;
-    const thought = think(spec, state, fleet.observe(loadAt(trace[minute] ?? 0)), minute * 60_000);
+    const observed = fleet.observe(loadAt(trace[minute] ?? 0));
+    const thought = think(spec, state, noticed.length > 0 ? { ...observed, requests: noticeRequests(noticed, minute + leadMinutes) } : observed, minute * 60_000);
     totals.stepped++;
     state = thought.state;
     const version = fleet.config.version;
     const known = fleet.launched;
     fleet.apply(thought.step);
     if (fleet.launched > known) actions.launches++;
-    if (fleet.config.version !== version) actions.reconfigs++;
+    if (fleet.launched > known && thought.step.kind === 'launch' && thought.step.role === 'spare') spareTotals.launches++;
+    if (fleet.config.version !== version) {
+      actions.reconfigs++;
+      if (before.spares.some((id) => fleet.config.members.some((m) => m.serverId === id))) spareTotals.swaps++;
+    }
     if (thought.step.kind === 'terminate') actions.terminations++;
-    steady = thought.step.kind === 'none' && isDeepStrictEqual(before, state) && fleetAtRest(fleet);
+    if (missingBefore || fleet.votersMissing().length > 0) totals.voterMissing++;
+    steady = thought.step.kind === 'none' && isDeepStrictEqual(before, state) && fleetAtRest(fleet, state.spares);
 
     const members = fleet.config.members;
     const observers = members.filter((m) => m.role === 'observer').length;
@@ -145,6 +194,9 @@ export function simulate(scenario: Scenario): SimulationReport {
     flaps: observerChanges.filter((c, i) => i > 0 && observerChanges[i - 1]?.direction !== c.direction && c.minute - (observerChanges[i - 1]?.minute ?? 0) <= window).length,
     quorumAvailability: trace.length ? totals.quorumMinutes / trace.length : 1,
     failuresInjected: totals.failuresInjected,
+    minutesVoterMissing: totals.voterMissing,
+    notices: noticeTotals,
+    hotSpares: spareTotals,
     unhealedAtEnd: fleet.config.members.filter((m) => {
       const s = fleet.servers.get(m.serverId);
       return !s || !fleet.synced(s);
@@ -155,16 +207,21 @@ export function simulate(scenario: Scenario): SimulationReport {
   };
 }
 
-/** Every server's failure minute, drawn once per launch (geometric, seeded): the same in both modes. */
+/** What a notice files: a replace request naming the deadline, as the instance-event handler does. */
+function noticeRequests(ids: readonly ServerId[], deadlineMinute: number): Requests {
+  const reasons = Object.fromEntries(ids.map((id) => [id, `EC2 Spot interruption warning: instance taken at minute ${deadlineMinute}`]));
+  return { ...NO_REQUESTS, replace: ids, replaceReasons: reasons };
+}
+
+/** Every server's failure (or notice) minute, drawn once per launch (geometric, seeded): the same in both modes. */
 interface FailureSchedule {
   at(serverId: ServerId, launchedAt: number): number;
   /** The first failure minute in [from, to) among the running servers. */
   firstBetween(fleet: ModelFleet, from: number, to: number): number;
 }
 
-function failureSchedule(scenario: Scenario): FailureSchedule {
-  const p = scenario.failureRate ?? 0;
-  const rng = seededRng(scenario.seed ?? 1);
+function failureSchedule(p: number, seed: number): FailureSchedule {
+  const rng = seededRng(seed);
   // Per server and launch: an id comes back, its new server fails on its own schedule.
   const drawn = new Map<string, number>();
   const at = (serverId: ServerId, launchedAt: number): number => {
@@ -190,12 +247,18 @@ function failureSchedule(scenario: Scenario): FailureSchedule {
   };
 }
 
-/** All servers running are synced members (nothing launching or syncing) and the ensemble serves. */
-function fleetAtRest(fleet: ModelFleet): boolean {
+/** Every member is synced, all servers running are synced members or the state's synced spares
+ * (nothing launching or syncing), and the ensemble serves. */
+function fleetAtRest(fleet: ModelFleet, spares: readonly ServerId[]): boolean {
   if (!fleet.hasQuorum()) return false;
+  for (const m of fleet.config.members) {
+    const s = fleet.servers.get(m.serverId);
+    if (!s || !fleet.synced(s)) return false;
+  }
   for (const s of fleet.servers.values()) {
     if (s.state === 'terminated') continue;
-    if (s.state !== 'running' || !fleet.synced(s) || !fleet.config.members.some((m) => m.serverId === s.serverId)) return false;
+    if (s.state !== 'running' || !fleet.synced(s)) return false;
+    if (!fleet.config.members.some((m) => m.serverId === s.serverId) && !spares.includes(s.serverId)) return false;
   }
   return true;
 }
@@ -224,17 +287,31 @@ function steadyUntil(scenario: Scenario, state: ControllerState, fleet: ModelFle
   const now = from * 60_000;
   const observed = fleet.observe(loadAt(trace[from] ?? 0));
   const detection = detect(spec, state, observed, now);
+  // Between timers `decide` depends on the load alone (without a load target, not even on that).
+  const tracked = Object.values(spec.load.targets).some((t) => t !== undefined);
   const keeps = new Map<number, boolean>();
-  const schedules = spec.schedules.length > 0 ? JSON.stringify(activeSchedules(spec.schedules, now)) : '';
-  for (let m = from; m < end; m++) {
+  const keepsAt = (m: number): boolean => {
     const load = trace[m] ?? 0;
-    let keep = keeps.get(load);
+    const key = tracked ? load : 0;
+    let keep = keeps.get(key);
     if (keep === undefined) {
       const d = decide(spec, state, { ...observed, load: loadAt(load) }, detection, now);
-      keep = d.voters.desired === d.voters.current && d.observers.desired === d.observers.current && d.replacements.length === 0 && isDeepStrictEqual(d.scaleInHold, state.scaleInHold);
-      keeps.set(load, keep);
+      keep =
+        d.voters.desired === d.voters.current &&
+        d.observers.desired === d.observers.current &&
+        d.spares.desired === d.spares.current &&
+        d.spares.dropped.length === 0 &&
+        d.replacements.length === 0 &&
+        isDeepStrictEqual(d.scaleInHold, state.scaleInHold);
+      keeps.set(key, keep);
     }
-    if (!keep) return m;
+    return keep;
+  };
+  const schedules = spec.schedules.length > 0 ? JSON.stringify(activeSchedules(spec.schedules, now)) : '';
+  // Without a load target or a schedule, one judgement holds for the whole stretch.
+  if (!tracked && !schedules) return keepsAt(from) ? end : from;
+  for (let m = from; m < end; m++) {
+    if (!keepsAt(m)) return m;
     if (schedules && JSON.stringify(activeSchedules(spec.schedules, m * 60_000)) !== schedules) return m;
   }
   return end;
