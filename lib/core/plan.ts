@@ -122,7 +122,11 @@ function swapInSpare(ctx: Context, state: ControllerState): Plan | undefined {
   };
   const syncedSpare = inFlight?.kind === 'spare' && ctx.synced.has(inFlight.serverId) ? [inFlight.serverId] : [];
   const spares = [...state.spares.filter((id) => id !== spare.serverId), ...syncedSpare];
-  const swapped = advance(ctx, { ...state, operation, spares }, operation);
+  // A launch given up before its server was seen synced served nobody, but EC2 may list its
+  // instance late: its id is held like a rolled-back joiner's, never handed out twice.
+  const givenUp = inFlight && !ctx.synced.has(inFlight.serverId) ? inFlight.serverId : undefined;
+  const retiredIds = givenUp === undefined ? state.retiredIds : retire(state.retiredIds, givenUp, ctx.now, undefined);
+  const swapped = advance(ctx, { ...state, operation, spares, retiredIds }, operation);
   return swapped?.step.kind === 'reconfig' ? swapped : undefined;
 }
 

@@ -37,6 +37,8 @@ export interface HistoryStep {
 export interface History {
   /** Seeds the world's own randomness (boot and sync delays, client host order, interleavings). */
   readonly seed: number;
+  /** The spec's hotSpares (0 when absent): a spare is swapped in for a failed voter, and can fail too. */
+  readonly hotSpares?: number;
   readonly steps: readonly HistoryStep[];
 }
 
@@ -92,6 +94,8 @@ export function arbHistory(shape: HistoryShape = {}): fc.Arbitrary<History> {
   );
   return fc.record({
     seed: fc.integer({ min: 1, max: 0x7fffffff }),
+    // Half the histories keep no spare: the heal by launch is the one most clusters run.
+    hotSpares: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }),
     steps: fc.array(fc.record({ dt: fc.integer({ min: 5, max: 60 }), faults }), { minLength: shape.minSteps ?? 50, maxLength: shape.maxSteps ?? 110 }),
   });
 }

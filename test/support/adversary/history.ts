@@ -71,6 +71,7 @@ export async function runHistory(history: History, options: HistoryOptions = {})
     cluster: CLUSTER,
     zones: ZONES.map((name, i) => ({ name, subnetId: `subnet-0${i + 1}` })),
     launchTemplate: { id: 'lt-0abc', version: '1' },
+    hotSpares: history.hotSpares ?? 0,
   });
   const world = new ModelWorld(baseSpec, rng, T0);
   // Every PutParameter the store sends, as sent (a refused one too): sinon's own call log is
@@ -433,7 +434,7 @@ function showWorld(world: ModelWorld, state: ControllerState | undefined): strin
 export function formatFailure(history: History, outcome: HistoryOutcome): string {
   const v = outcome.violations.map((x) => `  ${x.invariant} at step ${x.step}: ${x.message}`).join('\n');
   const faults = history.steps.flatMap((s, i) => (s.faults.length ? [`#${i}: ${s.faults.map(showFault).join(', ')}`] : [])).join('\n  ');
-  return `invariant broken after ${outcome.ticks} ticks:\n${v}\nhistory seed ${history.seed}, faults per step:\n  ${faults || '(none)'}\ntrace:\n${outcome.trace.join('\n')}\nreplay: runHistory(${JSON.stringify(history)})`;
+  return `invariant broken after ${outcome.ticks} ticks:\n${v}\nhistory seed ${history.seed}, ${history.hotSpares ?? 0} hot spares, faults per step:\n  ${faults || '(none)'}\ntrace:\n${outcome.trace.join('\n')}\nreplay: runHistory(${JSON.stringify(history)})`;
 }
 
 /** Whether the controller holds launches back on purpose: three joiners from this template ran and

@@ -116,9 +116,11 @@ export function oneInstancePerServer(c: Check): string | undefined {
 
 export function idsSpentBounded(c: Check): string | undefined {
   const spent = new Set(c.world.instances.map((i) => i.serverId).filter((id) => !c.ledger.initialIds.has(id)));
-  const bound = c.ledger.failuresInjected + c.ledger.scaleOuts + ID_ALLOWANCE;
+  // Each spare is launched once up front; a swap uses one up (its failure is counted) and a launch
+  // given up for a swap relaunches (counted by the allowance, as another rolled-back joiner).
+  const bound = c.ledger.failuresInjected + c.ledger.scaleOuts + c.spec.hotSpares + ID_ALLOWANCE;
   if (spent.size > bound) {
-    return `${spent.size} server ids spent (${[...spent].join(',')}) for ${c.ledger.failuresInjected} failures and ${c.ledger.scaleOuts} scale-outs (+${ID_ALLOWANCE} allowed)`;
+    return `${spent.size} server ids spent (${[...spent].join(',')}) for ${c.ledger.failuresInjected} failures, ${c.ledger.scaleOuts} scale-outs and ${c.spec.hotSpares} hot spares (+${ID_ALLOWANCE} allowed)`;
   }
   return undefined;
 }
@@ -159,12 +161,15 @@ export function convergenceGap(world: ModelWorld, spec: ClusterSpec, state: Cont
   const synced = world.syncedIds();
   const members = new Set(world.config.members.map((m) => m.serverId));
   const unsynced = [...members].filter((id) => !synced.has(id));
-  const strays = world.instances.filter((i) => i.state !== 'terminated' && !members.has(i.serverId)).map((i) => `${i.serverId} (${i.state})`);
+  const spares = new Set(state?.spares ?? []);
+  const strays = world.instances.filter((i) => i.state !== 'terminated' && !members.has(i.serverId) && !spares.has(i.serverId)).map((i) => `${i.serverId} (${i.state})`);
+  const sparesReady = [...spares].filter((id) => synced.has(id)).length;
   const gaps = [
     voters !== spec.voters.desired ? `${voters} voters, spec wants ${spec.voters.desired}` : undefined,
     observers !== spec.observers.desired ? `${observers} observers, spec wants ${spec.observers.desired}` : undefined,
     unsynced.length > 0 ? `members ${unsynced.join(',')} not synced` : undefined,
     strays.length > 0 ? `instances outside the config: ${strays.join(', ')}` : undefined,
+    sparesReady !== spec.hotSpares ? `${sparesReady} synced hot spares, spec wants ${spec.hotSpares}` : undefined,
     state?.operation ? `operation ${state.operation.id} still at ${state.operation.step}` : undefined,
   ].filter((g) => g !== undefined);
   return gaps.length > 0 ? gaps.join('; ') : undefined;

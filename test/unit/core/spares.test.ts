@@ -90,6 +90,12 @@ describe('hot spares', () => {
     expect(reconfigOf(thought.step)).toEqual({ add: [[4, 'voter']], remove: [2] });
     expect(thought.step.why).toMatch(/the add of server 5 is given up for it/);
     expect(thought.state.operation).toMatchObject({ kind: 'replace', serverId: 4 });
+    // EC2 may list the given-up server late: its id is not handed out again meanwhile.
+    expect(thought.state.retiredIds).toEqual([{ serverId: 5, since: T0 }]);
+    const unlisted: Observation = { ...observe(spec, { voters: [1, 3, 4] }), requests: { reports: [], forget: [], replace: [] } };
+    const next = think(testSpec({ hotSpares: 1, observers: { desired: 1 } }), { ...thought.state, operation: undefined }, unlisted, T0 + 60_000);
+    expect(next.step).toMatchObject({ kind: 'launch' });
+    expect(next.step.kind === 'launch' && next.step.serverId).not.toBe(5);
   });
 
   it('never gives up a reconfig in flight for a swap', () => {
