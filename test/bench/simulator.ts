@@ -41,6 +41,8 @@ export interface FleetYear {
   readonly clustersLosingQuorum: number;
 }
 
+type MttrCase = 'terminated' | 'hung' | 'notice';
+
 export interface HotSpareFigures {
   readonly timings: AwsTimings;
   /** The minute simulator's fleet for those timings. */
@@ -51,7 +53,9 @@ export interface HotSpareFigures {
   /** Each failure kind's year, without and with one spare. */
   readonly year: Readonly<Record<'ec2Knows' | 'hung', { readonly none: FleetYear; readonly one: FleetYear }>>;
   /** Modelled seconds a voter is missing after one failure (a kill: the MTTR), over the schedule's minute and each voter. */
-  readonly mttr: Readonly<Record<'terminated' | 'hung' | 'notice', { readonly none: MttrSummary; readonly one: MttrSummary }>>;
+  readonly mttr: Readonly<Record<MttrCase, { readonly none: MttrSummary; readonly one: MttrSummary }>>;
+  /** The same runs' seconds, one value a run (for the table's min, median and max). */
+  readonly mttrSeconds: Readonly<Record<MttrCase, { readonly none: readonly number[]; readonly one: readonly number[] }>>;
   /** Wall time of the year runs and the MTTR model. */
   readonly seconds: number;
 }
@@ -83,9 +87,14 @@ export function measureHotSpares({ clusters = 100, years = 1 } = {}): HotSpareFi
     }
     return { ...t, quorumAvailability: Math.round(t.quorumAvailability * 1e6) / 1e6 };
   };
-  const mttr = (hotSpares: number, failure: FailureKind | 'notice'): MttrSummary =>
-    mttrOver({ spec: ClusterSpecSchema.parse({ cluster: `mttr-${hotSpares}`, zones, hotSpares }), timings: AWS_TIMINGS, failure }).summary;
   const pair = <T>(f: (hotSpares: number) => T): { none: T; one: T } => ({ none: f(0), one: f(1) });
+  const runs = (failure: MttrCase): { none: ReturnType<typeof mttrOver>; one: ReturnType<typeof mttrOver> } =>
+    pair((hotSpares) => mttrOver({ spec: ClusterSpecSchema.parse({ cluster: `mttr-${hotSpares}`, zones, hotSpares }), timings: AWS_TIMINGS, failure }));
+  const cases = { terminated: runs('terminated'), hung: runs('hung'), notice: runs('notice') };
+  const each = <T>(f: (r: ReturnType<typeof mttrOver>) => T): Record<MttrCase, { none: T; one: T }> => {
+    const both = (c: MttrCase): { none: T; one: T } => ({ none: f(cases[c].none), one: f(cases[c].one) });
+    return { terminated: both('terminated'), hung: both('hung'), notice: both('notice') };
+  };
   return {
     timings: AWS_TIMINGS,
     minuteModel: model,
@@ -93,7 +102,8 @@ export function measureHotSpares({ clusters = 100, years = 1 } = {}): HotSpareFi
     failureRate: SPARE_FAILURE_RATE,
     noticeRate: SPARE_NOTICE_RATE,
     year: { ec2Knows: pair((n) => fleetYear(n, 'terminated')), hung: pair((n) => fleetYear(n, 'hung')) },
-    mttr: { terminated: pair((n) => mttr(n, 'terminated')), hung: pair((n) => mttr(n, 'hung')), notice: pair((n) => mttr(n, 'notice')) },
+    mttr: each((r) => r.summary),
+    mttrSeconds: each((r) => r.results.map((x) => x.voterMissingMs / 1000)),
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
 }
