@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { think, type Observation } from '../../../lib/core/index.js';
+import { initialState } from '../../../lib/config/index.js';
+import { allocateServerId, boundState, idInputs, think, type Observation } from '../../../lib/core/index.js';
 import { instance, observe, stateFor, T0, testSpec } from '../../support/world.js';
 
 // Safety claims of docs/design.md and the README that no other test pinned (docs/design.md,
@@ -32,5 +33,21 @@ describe('safety claims', () => {
     // Before the timeout it waits for the joiner, not for the version.
     const early = think(grow, stateFor(grow, observed, { operation: op }), observed, T0 + 1_000);
     expect(early.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-syncing' });
+  });
+
+  it('keeps at most two retired ids, dropping a never-served record first, and judges an id without a record as one that served', () => {
+    const served = { serverId: 4, configVersion: '100000003' };
+    const rolledBack = { serverId: 5, since: T0 - 1_000 };
+    const servedToo = { serverId: 6, configVersion: '100000004' };
+    const bounded = boundState({ ...initialState('orders', 7), retiredIds: [served, rolledBack, servedToo] }, new Set([1, 2, 3]));
+    expect(bounded.retiredIds).toEqual([served, servedToo]);
+    // Id 5 lost its never-served record: it now needs the leader's session list, as a served id does.
+    const observed = observe(spec, {}, { instances: [instance(1), instance(2), instance(3)] });
+    const cfg = observed.config.readable ? observed.config.config : undefined;
+    if (!cfg) throw new Error('config');
+    const withRecord = allocateServerId(idInputs(observed, cfg, { ...bounded, retiredIds: [rolledBack] }, T0 + 11 * 60_000));
+    const without = allocateServerId(idInputs(observed, cfg, bounded, T0 + 11 * 60_000));
+    expect(withRecord).toMatchObject({ kind: 'chosen', serverId: 5, reused: true });
+    expect(without).toMatchObject({ kind: 'chosen', serverId: 7, sessionsWanted: true });
   });
 });
