@@ -1,24 +1,40 @@
 // @ts-check
-// Mutation testing of the core's safety code (`npm run mutation`; not part of `npm test`: it takes
-// tens of minutes). Only pure tests run: the core's unit and property tests and the controller's unit
-// test, never a ZooKeeper JVM. The adversarial simulation is left out: it runs the whole controller
-// and the SSM store (code outside the mutated files) for ~25 s per mutant, and stays in `npm test`.
-// Incremental: a rerun after a small change only tests the mutants that change touched.
+// Mutation testing of the safety code (`npm run mutation`; not part of `npm test`: the four sets take
+// about 1.5 h at one mutant at a time). Only tests without a ZooKeeper JVM run: the core's unit and
+// property tests, the controller's unit test, the store contract and the SSM store's test. The
+// adversarial simulation is left out: it runs the whole controller for ~25 s per mutant, and stays
+// in `npm test`. vitest.mutation.config.mjs runs the quickest test files first (Stryker stops at the
+// first failure). Incremental: a rerun after a small change only tests the mutants it touched.
 //
-// Scores (killed + timed out) / mutants, `npm run mutation -- --concurrency 1 --mutate <files>`,
-// 2-core machine shared with ZooKeeper test runs, Node 20.20, StrykerJS 9.5.1:
-//   before issue 18 (the issue's own run, same tool and 175 mutants): quorumSafety 58 %,
-//     membershipChange 52 %, quorum 92 %; 66 % over the three. Our run of that state, stopped at
-//     25/175: 7 survived.
-//   2026-12-01, after: quorumSafety + membershipChange + quorum: 157 of 175 mutants tested when an
-//     `npm install` in the shared tree crashed the runner: 3 survived, 4 timed out: 98 % of those
-//     tested (which 3: run `npm run mutation -- --mutate <file>` and read coverage/mutation/).
-//   serverIds.ts and plan.ts: not measured yet (~1,050 mutants: hours at ~12 s a mutant).
+// Scores per file, before and after issue 18, the mutants that survive and why each is equivalent:
+// docs/mutation.md (BENCHMARKS.md carries it).
+import { readFileSync } from 'node:fs';
+
+/** The lines of top-level `function name(` up to its closing `}` (first column), as Stryker's
+ * `file:from-to` range: ranges follow the functions when the file changes. */
+function fn(file, name) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const from = lines.findIndex((l) => new RegExp(`^(export )?(async )?function ${name}[<(]`).test(l));
+  if (from < 0) throw new Error(`${file}: no function ${name}`);
+  const to = lines.findIndex((l, i) => i > from && l === '}');
+  return `${file}:${from + 1}-${to + 1}`;
+}
+
+/** The lines from the first one containing `first` to the next containing `last`. */
+function between(file, first, last) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const from = lines.findIndex((l) => l.includes(first));
+  const to = lines.findIndex((l, i) => i > from && l.includes(last));
+  if (from < 0 || to < 0) throw new Error(`${file}: no lines from "${first}" to "${last}"`);
+  return `${file}:${from + 1}-${to + 1}`;
+}
+
+const SSM = 'lib/adapters/aws/ssmStateStore.ts';
+const FILES = 'lib/adapters/local/fileStateStore.ts';
 
 /** What is mutated, in sets run one at a time (`MUTATION_SET=<name> npm run mutation -- --concurrency 1`;
  * each set keeps its own incremental file and report); `npm run mutation` alone mutates them all.
- * `file:from-to` ranges keep a large file to its safety-relevant functions (line numbers of the
- * version measured; move them with the functions). */
+ * Large files are kept to their safety-relevant functions. */
 const SETS = {
   // Quorum arithmetic, the last-line reconfig check, membership changes, zone spread.
   quorum: ['lib/core/quorumSafety.ts', 'lib/core/membershipChange.ts', 'lib/core/quorum.ts', 'lib/core/placement.ts'],
@@ -27,21 +43,20 @@ const SETS = {
   // store's claim/check/release and its mutex.
   lease: [
     'lib/controller/fence.ts',
-    'lib/controller/tick.ts:154-181',
-    'lib/controller/tick.ts:204-238',
-    'lib/config/documents.ts:21-23',
-    'lib/adapters/aws/ssmStateStore.ts:113-152',
-    'lib/adapters/aws/ssmStateStore.ts:222-235',
-    'lib/adapters/local/fileStateStore.ts:74-105',
-    'lib/adapters/local/fileStateStore.ts:132-159',
+    between('lib/controller/tick.ts', 'const acts =', 'await deps.store.releaseLease(lease);'),
+    fn('lib/controller/tick.ts', 'execute'),
+    fn('lib/config/documents.ts', 'leaseHolds'),
+    between(SSM, 'async writeState(', 'async readRequests('),
+    between(SSM, 'private async validLease(', 'private async readOnce('),
+    between(FILES, 'async writeState(', 'async readRequests('),
+    between(FILES, 'private currentLease(', 'private path('),
   ],
-  // Id allocation and retirement (holdsOn, allocateServerId, retire, retiredStillNeeded); the
-  // wording of a refusal (describeHolds, holdText, ranges) is left out.
-  serverIds: ['lib/core/serverIds.ts:61-136', 'lib/core/serverIds.ts:187-203'],
+  // Id allocation and retirement; the wording of a refusal (describeHolds, holdText, ranges) is left out.
+  serverIds: ['idInputs', 'firstUnusedId', 'holdsOn', 'sessionHolds', 'sessionOwner', 'allocateServerId', 'retire', 'retiredStillNeeded'].map((name) => fn('lib/core/serverIds.ts', name)),
   // The operation state machine: plan() (an unclear picture, pause), startRemove, advance,
-  // reconfigure, launch and abandon, and pickRemoval (failed first, the leader last). Left out:
-  // the spare swap and next() (lines 98-214), state bookkeeping, placement's and strategies' inputs.
-  plan: ['lib/core/plan.ts:65-97', 'lib/core/plan.ts:215-337', 'lib/core/plan.ts:455-480'],
+  // reconfigure, launch and abandon, and pickRemoval (failed first, the leader last). Left out: the
+  // spare swap, next(), the starts of operations, state bookkeeping, placement's and strategies' inputs.
+  plan: ['plan', 'startRemove', 'advance', 'reconfigure', 'launch', 'abandon', 'pickRemoval'].map((name) => fn('lib/core/plan.ts', name)),
 };
 const set = process.env.MUTATION_SET;
 if (set !== undefined && !(set in SETS)) throw new Error(`MUTATION_SET=${set}: one of ${Object.keys(SETS).join(', ')}`);
