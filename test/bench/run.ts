@@ -119,6 +119,23 @@ async function main(): Promise<void> {
   );
   notes.push(`A month in which every replacement's image never boots for the first 14 days: ${JSON.stringify(sim.neverBootingJoiner)}.`);
   notes.push(`Zone outage (zone a down 90 min, 3 zones): quorum availability ${sim.outage.spread} with voters spread, ${sim.outage.pack} with voters packed.`);
+  const spares = sim.hotSpares;
+  const fleetOf = smoke ? '2 clusters x 0.05 year' : '100 clusters x a year';
+  rows.push([`simulator: hot spares, ${fleetOf} x 4 (EC2-known and hung failures, 0 and 1 spare) and the MTTR model`, [spares.seconds], 's', '']);
+  rows.push(['modelled MTTR on AWS: terminated voter, no spare (event + launch + boot + sync + swap at the next scheduled tick)', spares.mttrSeconds.terminated.none, 's', '<= 90']);
+  rows.push(['modelled MTTR on AWS: terminated voter, 1 hot spare (event + swap)', spares.mttrSeconds.terminated.one, 's', '<= 10']);
+  rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), no spare', spares.mttrSeconds.hung.none, 's', '']);
+  rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), 1 hot spare', spares.mttrSeconds.hung.one, 's', '']);
+  rows.push(['modelled seconds with a voter missing after a Spot notice (2 min ahead), no spare', spares.mttrSeconds.notice.none, 's', '']);
+  rows.push(['modelled seconds with a voter missing after a Spot notice (2 min ahead), 1 hot spare', spares.mttrSeconds.notice.one, 's', '']);
+  const year = (y: (typeof spares.year)['ec2Knows']['none']): string =>
+    `${y.minutesVoterMissing.toLocaleString('en-US')} minutes with a voter missing (${y.minutesVoterMissingQuorumKept.toLocaleString('en-US')} in the clusters that kept their quorum), ${y.serverMinutes.toLocaleString('en-US')} server-minutes, ${y.failures} failures, ${y.notices} notices (${y.noticesTakenInConfig} taken before the voter was replaced), ${y.launches} launches, ${y.spareSwaps} spare swaps, quorum availability ${y.quorumAvailability} (${y.clustersLosingQuorum} clusters lost it)`;
+  for (const [kind, label] of [['ec2Knows', 'EC2 terminates the instance (an event wakes the tick)'], ['hung', 'the server hangs (missed probes only)']] as const) {
+    notes.push(`Hot spares, ${fleetOf} (3 voters, 3 zones, ${spares.failureRate * 100} %/server-minute failures where ${label}, Spot-style notices at ${spares.noticeRate * 100} %/server-minute): without a spare ${year(spares.year[kind].none)}; with one ${year(spares.year[kind].one)}.`);
+  }
+  notes.push(
+    `The MTTR model (lib/sim/mttr.ts: the real core on a millisecond clock, ${spares.mttr.terminated.none.runs} runs each: the failure at every 2 s of the schedule's minute, each voter in turn) assumes ${JSON.stringify(spares.timings)} (sources and assumptions in AWS_TIMINGS); the minute simulator's fleet for these timings is ${JSON.stringify(spares.minuteModel)}. Without a spare the swap waits for the first scheduled tick after the joiner synced (nothing wakes the tick then): 0-60 s on top of the ${(spares.timings.eventMs + spares.timings.tickMs + spares.timings.launchMs + spares.timings.bootMs + spares.timings.syncMs + spares.timings.tickMs + spares.timings.swapMs) / 1000} s path.`,
+  );
 
   step('adversarial simulation');
   const adversarial = await measureAdversarial(smoke ? { histories: 5 } : {});
