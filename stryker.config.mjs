@@ -1,7 +1,7 @@
 // @ts-check
 // Mutation testing of the safety code (`npm run mutation`; not part of `npm test`: the four sets take
 // about 1.5 h at one mutant at a time). Only tests without a ZooKeeper JVM run: the core's unit and
-// property tests, the controller's unit test, the store contract and the SSM store's test. The
+// property tests, the controller's unit test, the store contract and the stores' lease tests. The
 // adversarial simulation is left out: it runs the whole controller for ~25 s per mutant, and stays
 // in `npm test`. vitest.mutation.config.mjs runs the quickest test files first (Stryker stops at the
 // first failure). Incremental: a rerun after a small change only tests the mutants it touched.
@@ -80,6 +80,7 @@ const config = {
     // The lease's tests (no JVM): the store contract and the SSM store at the SDK command level.
     'test/contract/stateStore.contract.test.ts',
     'test/integration/aws/ssmStateStore.test.ts',
+    'test/unit/fileStateStoreLease.test.ts',
   ],
   // Everything Stryker writes stays under ignored folders, out of `git status`.
   tempDirName: 'coverage/.stryker-tmp',
