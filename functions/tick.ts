@@ -15,7 +15,7 @@ import { TICK_METRICS } from '../lib/adapters/aws/metricNames.js';
 import { isInstanceEvent, isSqsEvent, parseWakeEvent } from '../lib/config/events.js';
 import { EnvSchema, parseOrThrow } from '../lib/config/index.js';
 import { handleTickEvent, tickSummary } from '../lib/controller/index.js';
-import { fanOutTickEvent, fleetOwners, handleInstanceEvent, handleTickMessages } from '../lib/controller/triggers.js';
+import { fanOutTickEvent, fleetOwners, FOLLOW_UP, handleInstanceEvent, handleTickMessages } from '../lib/controller/triggers.js';
 import { toControllerError, type ControllerError } from '../lib/errors.js';
 import { ec2InstanceOwners } from '../lib/wiring/aws.js';
 import { depsFromEnv, tickQueueFromEnv } from '../lib/wiring/index.js';
@@ -39,7 +39,7 @@ function countFailure(error: ControllerError): void {
 export const handler = middy(async (event: unknown, context: Context) => {
   try {
     if (isSqsEvent(event)) {
-      const outcomes = await handleTickMessages(deps, event, { deadlineMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS });
+      const outcomes = await handleTickMessages(deps, event, { deadlineMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS, followUp: FOLLOW_UP });
       for (const o of outcomes) {
         const error = o.failure ?? o.result?.error;
         if (error) countFailure(error);

@@ -1,7 +1,7 @@
 import { alarmHint, instanceEventFacts, NOTICE_REQUEST_PREFIX, parseTickRecord, SqsEventSchema, type InstanceEvent, type TickEvent, type TickMessage } from '../config/events.js';
 import { parseOrThrow } from '../config/parse.js';
 import { ClusterNameSchema } from '../config/spec.js';
-import { clipText, TEXT_BYTES, type ServerId } from '../core/index.js';
+import { clipText, TEXT_BYTES, type ServerId, type Step } from '../core/index.js';
 import { ControllerError, toControllerError } from '../errors.js';
 import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from './tick.js';
 
@@ -149,7 +149,29 @@ export interface MessageOutcome {
  * malformed, when its tick failed in a way the next tick would too (invalid input, access, unsafe),
  * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
  * messages. */
-export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number }): Promise<MessageOutcome[]> {
+/**
+ * While a new server is on its way (launched, booting, syncing), the message's tick looks again
+ * every `everyMs` for up to `forMs` (never past the batch's deadline) instead of leaving the swap to
+ * the next minute's tick: on EC2 a joiner syncs about a minute after its launch, and the swap then
+ * follows within seconds. The cluster's next messages wait behind it in their group, as always.
+ */
+export interface FollowUp {
+  readonly everyMs: number;
+  readonly forMs: number;
+}
+
+export const FOLLOW_UP: FollowUp = { everyMs: 5_000, forMs: 90_000 };
+
+/** Room left for a tick before the deadline: no follow-up starts later than this. */
+const FOLLOW_UP_TICK_ALLOWANCE_MS = 10_000;
+
+/** The step launched a new server or waits on one: worth looking again in seconds. */
+export function awaitsJoiner(step: Step | undefined): boolean {
+  return step?.kind === 'launch' || (step?.kind === 'wait' && (step.blockedBy === 'joiner-starting' || step.blockedBy === 'joiner-syncing'));
+}
+
+export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number; readonly followUp?: FollowUp }): Promise<MessageOutcome[]> {
+  const deadlineAt = Date.now() + options.deadlineMs;
   const { Records: ids } = parseOrThrow(SqsEventSchema, event, 'SQS event');
   const records = (event as { Records: unknown[] }).Records;
   const groups = new Map<string, { id: string; records: { index: number; messageId: string; record: unknown }[] }>();
@@ -169,7 +191,7 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
     [...groups.values()].map(async (group) => {
       let failed = false;
       for (const { index, messageId, record } of group.records) {
-        const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, options.deadlineMs);
+        const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, deadlineAt, options.followUp);
         outcomes[index] = outcome;
         failed ||= outcome.failure !== undefined;
       }
@@ -180,7 +202,7 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
 
 const POISON = new Set(['invalid-input', 'access', 'unsafe']);
 
-async function tickMessage(deps: Deps, messageId: string, record: unknown, deadlineMs: number): Promise<MessageOutcome> {
+async function tickMessage(deps: Deps, messageId: string, record: unknown, deadlineAt: number, followUp: FollowUp | undefined): Promise<MessageOutcome> {
   let message: TickMessage;
   try {
     message = parseTickRecord(record);
@@ -191,21 +213,36 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
   }
   const { cluster } = message;
   const trigger: Trigger = message.trigger.kind === 'alarm' ? { kind: 'alarm', alarm: message.trigger.alarm } : { kind: 'schedule' };
+  const budgetMs = deadlineAt - Date.now();
+  const first = await tickBefore(deps, cluster, trigger, deadlineAt);
+  if (!first) {
+    const failure = new TickOverdueError(cluster, budgetMs);
+    deps.log.error(failure.message, { cluster, messageId });
+    return { messageId, cluster, failure };
+  }
+  let result = first;
+  const followUntil = Math.min(Date.now() + (followUp?.forMs ?? 0), deadlineAt - FOLLOW_UP_TICK_ALLOWANCE_MS);
+  while (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsJoiner(result.step) && Date.now() + followUp.everyMs < followUntil) {
+    await new Promise((resolve) => setTimeout(resolve, followUp.everyMs));
+    const again = await tickBefore(deps, cluster, trigger, deadlineAt);
+    // The message was handled by the ticks before; the next minute's tick takes it from here.
+    if (!again) break;
+    result = again;
+  }
+  // A transient failure or a conflict is the next minute's to retry; what a retry cannot fix
+  // (a bad spec, refused access, an unsafe picture) is reported, so it ends in the dead-letter queue.
+  const failed = result.outcome === 'failed' && result.error !== undefined && POISON.has(result.error.kind);
+  return { messageId, cluster, result, ...(failed ? { failure: result.error } : {}) };
+}
+
+/** The cluster's tick, or undefined when it is still running at `deadlineAt`. */
+async function tickBefore(deps: Deps, cluster: string, trigger: Trigger, deadlineAt: number): Promise<TickResult | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const overdue = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineMs));
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadlineAt - Date.now()));
   });
   try {
-    const result = await Promise.race([tickCluster(deps, cluster, trigger), overdue]);
-    if (!result) {
-      const failure = new TickOverdueError(cluster, deadlineMs);
-      deps.log.error(failure.message, { cluster, messageId });
-      return { messageId, cluster, failure };
-    }
-    // A transient failure or a conflict is the next minute's to retry; what a retry cannot fix
-    // (a bad spec, refused access, an unsafe picture) is reported, so it ends in the dead-letter queue.
-    const failed = result.outcome === 'failed' && result.error !== undefined && POISON.has(result.error.kind);
-    return { messageId, cluster, result, ...(failed ? { failure: result.error } : {}) };
+    return await Promise.race([tickCluster(deps, cluster, trigger), overdue]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,7 @@
 import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
 import { NO_REQUESTS, think, type Observation, type ServerId, type Step } from '../core/index.js';
+import { awaitsJoiner, FOLLOW_UP } from '../controller/triggers.js';
 import { ModelFleet, type FailureKind, type ModelOptions } from './modelFleet.js';
 
 // The MTTR model on AWS, in milliseconds: one cluster's ticks as the deployment runs them (the
@@ -8,6 +9,8 @@ import { ModelFleet, type FailureKind, type ModelOptions } from './modelFleet.js
 // instance stops, is terminated or gets a notice), each tick the real core (`think`) against the
 // model fleet on a clock of milliseconds. A tick observes when it starts and its step lands when
 // it ends; ticks of one cluster never overlap (the queue's group and the lease keep them in order).
+// A tick that launched a server or waits on one looks again every FOLLOW_UP.everyMs for up to
+// FOLLOW_UP.forMs, as the tick function does (lib/controller/triggers.ts).
 // One failure per run, some time into the schedule's minute; the run measures how long a voter of
 // the config was down or not synced.
 
@@ -139,9 +142,11 @@ export function runMttr(run: MttrRun): MttrResult {
 
   let failed = false;
   let healedAt: number | undefined;
+  const followUps: number[] = [];
+  let chainStart = 0;
   while (healedAt === undefined || fleet.tick - healedAt < (run.settleMs ?? 0)) {
     const nextScheduled = scheduled;
-    const nextWake = Math.min(nextScheduled, ...wakes);
+    const nextWake = Math.min(nextScheduled, ...wakes, ...followUps);
     // The failure (or the instance taken at its deadline) lands before a tick that starts after it.
     if (!failed && takenAt <= Math.max(nextWake, busyUntil)) {
       fleet.tick = takenAt;
@@ -151,13 +156,19 @@ export function runMttr(run: MttrRun): MttrResult {
     }
     const start = Math.max(nextWake, busyUntil);
     if (start - failedAt > HORIZON_MS) break;
-    if (nextWake === nextScheduled) scheduled += t.scheduleMs;
-    else wakes.splice(wakes.indexOf(nextWake), 1);
+    if (followUps.includes(nextWake)) followUps.splice(followUps.indexOf(nextWake), 1);
+    else {
+      chainStart = start;
+      if (nextWake === nextScheduled) scheduled += t.scheduleMs;
+      else wakes.splice(wakes.indexOf(nextWake), 1);
+    }
     const fresh: boolean = !requested && start >= requestAt;
     requested ||= fresh;
     const reason = `EC2 Spot interruption warning: instance taken in ${Math.round(lead / 1000)} s`;
     const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], replaceReasons: { [victim]: reason } } : undefined);
     if (step.kind !== 'none' && step.kind !== 'wait') steps.push({ atMs: fleet.tick - failedAt, step });
+    const followUpAt = fleet.tick + FOLLOW_UP.everyMs;
+    if (awaitsJoiner(step) && followUpAt - chainStart < FOLLOW_UP.forMs) followUps.push(followUpAt);
     account(fleet.tick);
     if (healedAt === undefined && failed && missingSince === undefined && !fleet.config.members.some((m) => m.serverId === victim)) healedAt = fleet.tick;
   }

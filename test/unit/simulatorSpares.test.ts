@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
 import { AWS_TIMINGS, minuteModel, mttrOver, parseTrace, runMttr, simulate, type Scenario } from '../../lib/sim/index.js';
+import { FOLLOW_UP } from '../../lib/controller/triggers.js';
 
 // Hot spares, EC2's events and notices in the simulator: the minute simulator's year and the MTTR
 // model in milliseconds, both stepping the real core.
@@ -29,17 +30,19 @@ describe('the MTTR model on AWS', () => {
     expect(launches.some((s) => s.step.kind === 'launch' && s.step.role === 'spare')).toBe(true);
   });
 
-  it('without a spare heals by launch, boot, sync and the first scheduled tick after: between that path and one schedule period more', () => {
+  it('without a spare heals by launch, boot, sync and a follow-up tick within seconds of the sync: the 90 s goal in every run', () => {
     const { summary, results } = mttrOver({ spec: specWith(0), timings: AWS_TIMINGS, failure: 'terminated' });
     const t = AWS_TIMINGS;
     const path = t.eventMs + t.tickMs + t.launchMs + t.bootMs + t.syncMs + t.tickMs + t.swapMs;
     for (const r of results) {
       expect(r.steps[0]?.step).toMatchObject({ kind: 'launch', role: 'voter' });
-      expect(r.voterMissingMs).toBeGreaterThanOrEqual(path);
-      expect(r.voterMissingMs).toBeLessThan(path + t.scheduleMs);
+      // A scheduled tick may see the instance gone before its event arrives; the swap comes at the
+      // first follow-up tick after the sync (FOLLOW_UP.everyMs), not at the next scheduled one.
+      expect(r.voterMissingMs).toBeGreaterThanOrEqual(path - t.eventMs);
+      expect(r.voterMissingMs).toBeLessThanOrEqual(path + FOLLOW_UP.everyMs + t.tickMs);
     }
     expect(summary.runs).toBe(90);
-    expect(summary.medianMs).toBeLessThanOrEqual(90_000);
+    expect(summary.maxMs).toBeLessThanOrEqual(90_000);
   });
 
   it('meets the 10 s goal with one spare in every run, and a hung voter waits for three missed probes either way', () => {
