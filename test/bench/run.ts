@@ -3,6 +3,7 @@
 // briefly, and writes nothing (CI runs it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { FOLLOW_UP } from '../../lib/controller/triggers.js';
 import { measureAdversarial } from './adversarial.js';
 import { measureAwsPath } from './awsPath.js';
 import { measureClusters } from './clusters.js';
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     notes.push(`Hot spares, ${fleetOf} (3 voters, 3 zones, ${spares.failureRate * 100} %/server-minute failures where ${label}, Spot-style notices at ${spares.noticeRate * 100} %/server-minute): without a spare ${year(spares.year[kind].none)}; with one ${year(spares.year[kind].one)}.`);
   }
   notes.push(
-    `The MTTR model (lib/sim/mttr.ts: the real core on a millisecond clock, ${spares.mttr.terminated.none.runs} runs each: the failure at every 2 s of the schedule's minute, each voter in turn) assumes ${JSON.stringify(spares.timings)} (sources and assumptions in AWS_TIMINGS); the minute simulator's fleet for these timings is ${JSON.stringify(spares.minuteModel)}. Without a spare the swap waits for the first scheduled tick after the joiner synced (nothing wakes the tick then): 0-60 s on top of the ${(spares.timings.eventMs + spares.timings.tickMs + spares.timings.launchMs + spares.timings.bootMs + spares.timings.syncMs + spares.timings.tickMs + spares.timings.swapMs) / 1000} s path.`,
+    `The MTTR model (lib/sim/mttr.ts: the real core on a millisecond clock, ${spares.mttr.terminated.none.runs} runs each: the failure at every 2 s of the schedule's minute, each voter in turn) assumes ${JSON.stringify(spares.timings)} (sources and assumptions in AWS_TIMINGS); the minute simulator's fleet for these timings is ${JSON.stringify(spares.minuteModel)}. Without a spare the swap comes at the first follow-up tick after the joiner synced (every ${FOLLOW_UP.everyMs / 1000} s while it is on its way: lib/controller/triggers.ts), on top of the ${(spares.timings.eventMs + spares.timings.tickMs + spares.timings.launchMs + spares.timings.bootMs + spares.timings.syncMs + spares.timings.tickMs + spares.timings.swapMs) / 1000} s path.`,
   );
 
   step('adversarial simulation');
