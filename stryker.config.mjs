@@ -81,6 +81,7 @@ const config = {
     'test/contract/stateStore.contract.test.ts',
     'test/integration/aws/ssmStateStore.test.ts',
     'test/unit/fileStateStoreLease.test.ts',
+    'test/unit/fence.test.ts',
   ],
   // Everything Stryker writes stays under ignored folders, out of `git status`.
   tempDirName: 'coverage/.stryker-tmp',

@@ -98,10 +98,41 @@ describe('the controller tick', () => {
   });
 
   it('changes nothing while another controller holds the lease', async () => {
-    const { deps, memory, acts } = await setup(['orders']);
+    const { deps, memory, acts, calls } = await setup(['orders']);
     await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
     await memory.acquireLease('orders', 'someone-else', 60_000, Date.now());
-    expect((await tickCluster(deps, 'orders', { kind: 'schedule' })).outcome).toBe('lease-held');
+    expect(await tickCluster(deps, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'lease-held', why: 'another controller holds the lease' });
+    expect(acts).toEqual([]);
+    expect(calls.filter((c) => ['writeState', 'releaseLease'].includes(c))).toEqual([]);
+  });
+
+  it('claims the lease in the name of this controller and this tick, for the configured time from now', async () => {
+    const { deps, memory } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    const claims: Parameters<StateStore['acquireLease']>[] = [];
+    const store = new Proxy(deps.store, {
+      get(target, key: string) {
+        const value = (target as unknown as Record<string, unknown>)[key];
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (key === 'acquireLease') claims.push(args as Parameters<StateStore['acquireLease']>);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const now = 1_800_000_000_000;
+    const result = await tickCluster({ ...deps, store, holder: 'controller-x', leaseTtlMs: 90_000, clock: () => now }, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('acted');
+    expect(claims).toEqual([['orders', `controller-x:${result.tickId}`, 90_000, now]]);
+  });
+
+  it('writes a changed state under the lease without acting when the step is to wait', async () => {
+    const { deps, models, acts, calls } = await setup(['orders']);
+    const down = models.get('orders')?.servers.get(2);
+    if (down) down.crashed = true; // its JVM gone, its instance running: one missed probe, suspect
+    const result = await tickCluster(deps, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('waited');
+    expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'releaseLease']);
     expect(acts).toEqual([]);
   });
 
