@@ -23,8 +23,9 @@ import {
 // faults per step, and the history to paste into runHistory).
 
 /** Histories per `npm test` run: each is 50-110 ticks of 5-60 s plus the ticks after the faults
- * stop; ~160 ms each on the 2-core CI machine (measured), so this stays well under 60 s. The bench
- * (`npm run bench`) runs ten times as many. */
+ * stop; ~160 ms each on the 2-core CI machine with no spares, up to ~280 ms with a core busy and
+ * half the histories keeping hot spares (measured 2026-12-01: 300 histories in 46-83 s), so the
+ * time limit leaves room for a busy machine. The bench (`npm run bench`) runs ten times as many. */
 const HISTORIES = 150;
 const SEED = 20261124;
 
@@ -32,11 +33,11 @@ describe('the controller against an adversarial AWS world', () => {
   it(
     'keeps every invariant through seeded histories of faults, and reaches the spec once they stop',
     async () => {
-      const report = await runCampaign({ numRuns: HISTORIES, seed: SEED, timeLimitMs: 30_000 });
+      const report = await runCampaign({ numRuns: HISTORIES, seed: SEED, timeLimitMs: 60_000 });
       expect(report.failure, report.failure).toBeUndefined();
       expect(report.interrupted).toBe(false);
     },
-    60_000,
+    90_000,
   );
 });
 
