@@ -110,6 +110,36 @@ describe('SsmStateStore', () => {
     expect((await store.readState('orders'))?.state.cluster).toBe('orders');
   });
 
+  it('overwrites the state on each write under the lease, and refuses a write once the lease is another\'s or was never claimed, naming the holder', async () => {
+    const { store } = setup();
+    const now = Date.now();
+    const a = await store.acquireLease('orders', 'a', 1_000, now);
+    if (!a) throw new Error('lease');
+    await store.writeState('orders', initialState('orders', 4), a);
+    await store.writeState('orders', initialState('orders', 5), a);
+    expect((await store.readState('orders'))?.state.nextServerId).toBe(5);
+    await store.acquireLease('orders', 'b', 60_000, now + 2_000); // a's lease expired: b takes over
+    await expect(store.writeState('orders', initialState('orders', 6), a)).rejects.toThrow('lease on orders lost (token 1, now held by b): nothing written');
+    await expect(store.writeState('billing', initialState('billing'), { ...a, cluster: 'billing' })).rejects.toThrow('lease on billing lost (token 1, now held by nobody): nothing written');
+    expect((await store.readState('orders'))?.state.nextServerId).toBe(5);
+  });
+
+  it('writes nothing when its first claim loses the race to create the lease, and reports a first claim SSM refused', async () => {
+    const { ssm, store } = setup();
+    const name = '/zk-autoscaler/orders/lease';
+    const now = Date.now();
+    // A rival creates the parameter between this claim's read (absent) and its create.
+    ssm.beforePut = (n) => {
+      ssm.beforePut = undefined;
+      if (n === name) ssm.set(n, JSON.stringify({ holder: 'rival', expiresAt: now + 60_000, basedOn: 0 }));
+    };
+    expect(await store.acquireLease('orders', 'a', 60_000, now)).toBeUndefined();
+    expect(ssm.params.get(name)?.map((v) => JSON.parse(v.value).holder)).toEqual(['rival']);
+    // Anything else SSM answers is an error, not "someone else holds it".
+    ssm.throttle.set('PutParameter', 10);
+    await expect(store.acquireLease('billing', 'a', 60_000, now)).rejects.toThrow(AwsCallError);
+  });
+
   it('puts back a request another operator wrote between its read and its write, and says so when it cannot get in', async () => {
     const { ssm, store } = setup();
     const name = '/zk-autoscaler/orders/requests';
