@@ -1,6 +1,7 @@
 import { alarmHint, instanceEventFacts, NOTICE_REQUEST_PREFIX, parseTickRecord, SqsEventSchema, type InstanceEvent, type TickEvent, type TickMessage } from '../config/events.js';
 import { parseOrThrow } from '../config/parse.js';
 import { ClusterNameSchema } from '../config/spec.js';
+import type { Operation } from '../config/state.js';
 import { clipText, TEXT_BYTES, type ServerId, type Step } from '../core/index.js';
 import { ControllerError, toControllerError } from '../errors.js';
 import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from './tick.js';
@@ -150,10 +151,12 @@ export interface MessageOutcome {
  * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
  * messages. */
 /**
- * While a new server is on its way (launched, booting, syncing), the message's tick looks again
- * every `everyMs` for up to `forMs` (never past the batch's deadline) instead of leaving the swap to
- * the next minute's tick: on EC2 a joiner syncs about a minute after its launch, and the swap then
- * follows within seconds. The cluster's next messages wait behind it in their group, as always.
+ * While a member's replacement is on its way (launched, booting, syncing), the message's tick looks
+ * again every `everyMs` for up to `forMs` (never past the batch's deadline) instead of leaving the
+ * swap to the next minute's tick: on EC2 a joiner syncs about a minute after its launch, and the swap
+ * then follows within seconds. Only a batch of one cluster follows up, after its last message: the
+ * batch answers when its slowest cluster is done, and SQS holds every cluster's next message (an
+ * EC2 event's too) until then. Background work (a spare, a scale-out) waits for the schedule.
  */
 export interface FollowUp {
   readonly everyMs: number;
@@ -165,8 +168,9 @@ export const FOLLOW_UP: FollowUp = { everyMs: 5_000, forMs: 90_000 };
 /** Room left for a tick before the deadline: no follow-up starts later than this. */
 const FOLLOW_UP_TICK_ALLOWANCE_MS = 10_000;
 
-/** The step launched a new server or waits on one: worth looking again in seconds. */
-export function awaitsJoiner(step: Step | undefined): boolean {
+/** The step launched a member's replacement or waits on it: worth looking again in seconds. */
+export function awaitsReplacement(step: Step | undefined, operation: Operation | undefined): boolean {
+  if (operation?.kind !== 'replace') return false;
   return step?.kind === 'launch' || (step?.kind === 'wait' && (step.blockedBy === 'joiner-starting' || step.blockedBy === 'joiner-syncing'));
 }
 
@@ -186,12 +190,14 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
   });
   // The groups are the batch's clusters (the fan-out's MessageGroupId): their fleets share one listing.
   deps.prepareListing?.([...groups.keys()].filter((id) => ClusterNameSchema.safeParse(id).success));
+  const followUp = groups.size === 1 ? options.followUp : undefined;
   const outcomes: MessageOutcome[] = new Array<MessageOutcome>(records.length);
   await Promise.all(
     [...groups.values()].map(async (group) => {
       let failed = false;
       for (const { index, messageId, record } of group.records) {
-        const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, deadlineAt, options.followUp);
+        const last = messageId === group.records.at(-1)?.messageId;
+        const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, deadlineAt, last ? followUp : undefined);
         outcomes[index] = outcome;
         failed ||= outcome.failure !== undefined;
       }
@@ -222,7 +228,7 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
   }
   let result = first;
   const followUntil = Math.min(Date.now() + (followUp?.forMs ?? 0), deadlineAt - FOLLOW_UP_TICK_ALLOWANCE_MS);
-  while (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsJoiner(result.step) && Date.now() + followUp.everyMs < followUntil) {
+  while (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, result.thought?.state.operation) && Date.now() + followUp.everyMs < followUntil) {
     await new Promise((resolve) => setTimeout(resolve, followUp.everyMs));
     const again = await tickBefore(deps, cluster, trigger, deadlineAt);
     // The message was handled by the ticks before; the next minute's tick takes it from here.

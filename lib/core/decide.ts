@@ -32,6 +32,8 @@ export interface SpareDecision extends SizeDecision {
   /** The spares kept (spares.ts), in the state's order, and why the others are no spares now. */
   readonly kept: readonly ServerId[];
   readonly dropped: readonly string[];
+  /** Spares dropped with no instance listed (spares.ts): their ids are held. */
+  readonly unlisted: readonly ServerId[];
 }
 
 export interface Decision {
@@ -78,8 +80,8 @@ export function decide(spec: ClusterSpec, state: ControllerState, observed: Obse
 }
 
 function decideSpares(spec: ClusterSpec, state: ControllerState, observed: Observation, detection: Detection): SpareDecision {
-  const { kept, dropped } = judgeSpares(spec, state, observed, detection);
-  return { current: kept.length, desired: spec.hotSpares, kept, dropped, why: sparesWhy(kept.length, spec.hotSpares, dropped) };
+  const { kept, unlisted, dropped } = judgeSpares(spec, state, observed, detection);
+  return { current: kept.length, desired: spec.hotSpares, kept, unlisted, dropped, why: sparesWhy(kept.length, spec.hotSpares, dropped) };
 }
 
 /** The spares' sentence; the planner says it again when a spare synced during the tick. */

@@ -75,7 +75,8 @@ export function plan(spec: ClusterSpec, state: ControllerState, observed: Observ
   if (spec.paused) return wait('paused', 'paused by the operator: observing only');
   const ctx: Context = { spec, observed, detection, decision, now, config, synced, leader: leaderOf(observed.probes) };
   const kept = decision.spares.kept;
-  const current = kept.length === state.spares.length && kept.every((id, i) => state.spares[i] === id) ? state : { ...state, spares: [...kept] };
+  const unlisted = decision.spares.unlisted.reduce((records, id) => retire(records, id, now, undefined), state.retiredIds);
+  const current = kept.length === state.spares.length && kept.every((id, i) => state.spares[i] === id) ? state : { ...state, spares: [...kept], retiredIds: unlisted };
   if (current.operation) {
     const swap = swapInSpare(ctx, current);
     if (swap) return swap;
@@ -110,7 +111,7 @@ function swapInSpare(ctx: Context, state: ControllerState): Plan | undefined {
   const given = inFlight ? `; the ${inFlight.kind} of server ${inFlight.serverId} is given up for it` : '';
   const operation: Operation = {
     kind: 'replace',
-    id: operationId('replace', spare.serverId, ctx.now),
+    id: operationId('swap', spare.serverId, ctx.now),
     serverId: spare.serverId,
     replaces: r.serverId,
     role: 'voter',
@@ -373,7 +374,10 @@ function withoutOperation(ctx: Pick<Context, 'config' | 'now' | 'synced'>, state
   const { operation, ...kept } = state;
   if (!operation) return state;
   const { launchFailures: _cleared, ...rest } = kept;
-  const cleared = operation.kind !== 'remove' && (state.launchFailures?.lastAt ?? 0) < operation.startedAt;
+  // A swap launched nothing (its spare's own launch cleared the record when it synced): a bad
+  // launch template must go on counting across swaps.
+  const launched = operation.kind !== 'remove' && !isSwap(operation);
+  const cleared = launched && (state.launchFailures?.lastAt ?? 0) < operation.startedAt;
   const gone = operation.kind === 'remove' ? operation.serverId : operation.kind === 'replace' ? operation.replaces : undefined;
   const left = gone !== undefined && !memberOf(ctx.config, gone);
   return {
@@ -397,8 +401,13 @@ function serverIdFor(ctx: Context, state: ControllerState, why: string): ServerI
 
 /** Stable for the operation, and never an earlier operation's: EC2 keeps a ClientToken for at least
  * 24 h after its instance is terminated, and a reused id must not find its predecessor's launch. */
-function operationId(kind: Operation['kind'], serverId: ServerId, now: number): string {
+function operationId(kind: Operation['kind'] | 'swap', serverId: ServerId, now: number): string {
   return `${kind}-${serverId}-${now.toString(36)}`;
+}
+
+/** A replace that swaps a spare in says so in its id (the state has no room for a field). */
+function isSwap(op: Operation): boolean {
+  return op.id.startsWith('swap-');
 }
 
 /** A zone where a new server did not start or sync is skipped for this long (outages outlast the

@@ -90,6 +90,9 @@ describe('hot spares', () => {
     expect(reconfigOf(thought.step)).toEqual({ add: [[4, 'voter']], remove: [2] });
     expect(thought.step.why).toMatch(/the add of server 5 is given up for it/);
     expect(thought.state.operation).toMatchObject({ kind: 'replace', serverId: 4 });
+    // The given-up server is stopped as a stray once the swap is done (here: its old voter gone).
+    const swapped: Observation = { ...observe(spec, { voters: [1, 3, 4] }), instances: [...observe(spec, { voters: [1, 3, 4] }).instances, instance(5, 'running', 'c')] };
+    expect(think(spec, thought.state, swapped, T0 + 1000).step).toMatchObject({ kind: 'terminate', serverId: 5 });
     // EC2 may list the given-up server late: its id is not handed out again meanwhile.
     expect(thought.state.retiredIds).toEqual([{ serverId: 5, since: T0 }]);
     const unlisted: Observation = { ...observe(spec, { voters: [1, 3, 4] }), requests: { reports: [], forget: [], replace: [] } };
@@ -98,12 +101,14 @@ describe('hot spares', () => {
     expect(next.step.kind === 'launch' && next.step.serverId).not.toBe(5);
   });
 
-  it('never gives up a reconfig in flight for a swap', () => {
-    const removing: Operation = { kind: 'remove', id: 'remove-3-x', serverId: 3, startedAt: T0 - 5000, step: 'reconfiguring', stepSince: T0 - 3000, why: 'voters 5 -> 3' };
-    const five = testSpec({ hotSpares: 1, voters: { desired: 3 } });
-    const observed = instanceIs(observe(five, { voters: [1, 2, 3, 6, 7], joiners: [4], down: [2] }), 2, 'stopped');
-    const thought = think(five, stateFor(five, observed, { spares: [4], operation: removing }), observed, T0);
-    expect(reconfigOf(thought.step)).toEqual({ add: [], remove: [3] });
+  it('never gives up a reconfig in flight for a swap: the operation finishes first', () => {
+    const bigger = testSpec({ hotSpares: 1, observers: { desired: 1 } });
+    const adding: Operation = { kind: 'add', id: 'add-5-x', serverId: 5, role: 'observer', zone: 'c', startedAt: T0 - 5000, step: 'reconfiguring', stepSince: T0 - 3000, why: 'observers 0 -> 1' };
+    const observed = instanceIs(observe(bigger, { joiners: [4, 5], down: [2] }), 2, 'stopped');
+    const thought = think(bigger, stateFor(bigger, observed, { spares: [4], operation: adding }), observed, T0);
+    expect(reconfigOf(thought.step)).toEqual({ add: [[5, 'observer']], remove: [] });
+    expect(thought.state.operation?.id).toBe('add-5-x');
+    expect(thought.state.spares).toEqual([4]);
   });
 
   it('waits for a spare that answers but is not synced yet (it follows a new leader) instead of launching', () => {
@@ -175,5 +180,41 @@ describe('hot spares', () => {
     const observed = withSpare();
     const thought = think(spec, stateFor(spec, observed, { spares: [4] }), observed, T0);
     expect(thought.detection.verdicts.get(4)?.status).toBe('healthy');
+  });
+
+  it('holds the id of a spare the fleet stopped listing: EC2 may list a running one late', () => {
+    const unlisted: Observation = observe(spec);
+    const thought = think(spec, stateFor(spec, unlisted, { spares: [4], nextServerId: 5 }), unlisted, T0);
+    expect(thought.state.spares).toEqual([]);
+    expect(thought.state.retiredIds).toEqual([{ serverId: 4, since: T0 }]);
+    expect(thought.step).toMatchObject({ kind: 'launch', role: 'spare' });
+    expect(thought.step.kind === 'launch' && thought.step.serverId).not.toBe(4);
+  });
+
+  it('keeps counting failed launches across a swap: a swap launched nothing', () => {
+    const observed = instanceIs(withSpare({ down: [2] }), 2, 'stopped');
+    const failures = { count: 2, faulty: 2, lastAt: T0 - 60_000, template: '' };
+    const swap = think(spec, stateFor(spec, observed, { spares: [4], launchFailures: failures }), observed, T0);
+    expect(swap.state.operation?.id).toMatch(/^swap-4-/);
+    const committed = observe(spec, { voters: [1, 3, 4] });
+    const done = think(spec, swap.state, committed, T0 + 1000);
+    expect(done.state.operation).toBeUndefined();
+    expect(done.state.launchFailures).toEqual(failures);
+    expect(done.step).toMatchObject({ kind: 'wait', blockedBy: 'launch-backoff' });
+  });
+
+  it('drops a spare EC2 gave notice on (stopped and launched again) and never swaps it in', () => {
+    const notice = { reports: [], forget: [], replace: [4], replaceReasons: { 4: 'spot interruption at 12:02Z' } };
+    const calm = withSpare({}, { requests: notice });
+    const dropped = think(spec, stateFor(spec, calm, { spares: [4] }), calm, T0);
+    expect(dropped.state.spares).toEqual([]);
+    expect(dropped.step).toMatchObject({ kind: 'terminate', serverId: 4 });
+    expect(dropped.decision.spares.why).toBe('hot spares 0 -> 1: spec asks for 1 (spare 4 is to be replaced: spot interruption at 12:02Z)');
+
+    const failing = instanceIs(withSpare({ down: [2] }, { requests: notice }), 2, 'stopped');
+    // No swap: the noticed spare is stopped first (strays go before new operations), then a voter is launched.
+    const noSwap = think(spec, stateFor(spec, failing, { spares: [4] }), failing, T0);
+    expect(noSwap.step).toMatchObject({ kind: 'terminate', serverId: 4 });
+    expect(noSwap.state.operation).toBeUndefined();
   });
 });
