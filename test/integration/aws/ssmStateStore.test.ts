@@ -1,4 +1,4 @@
-import { GetParameterCommand, GetParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersCommand, PutParameterCommand, TooManyUpdates } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { RequestNotRecordedError, SsmStateStore } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
@@ -138,6 +138,36 @@ describe('SsmStateStore', () => {
     // Anything else SSM answers is an error, not "someone else holds it".
     ssm.throttle.set('PutParameter', 10);
     await expect(store.acquireLease('billing', 'a', 60_000, now)).rejects.toThrow(AwsCallError);
+  });
+
+  it('answers a claim SSM refuses with TooManyUpdates (another claim at the same instant) with no lease, and any other refusal with an error', async () => {
+    const { ssm, store } = setup();
+    const now = Date.now();
+    const first = await store.acquireLease('orders', 'a', 1_000, now);
+    if (!first) throw new Error('lease');
+    const refuse = (err: Error) => {
+      ssm.beforePut = () => {
+        ssm.beforePut = undefined;
+        throw err;
+      };
+    };
+    refuse(new TooManyUpdates({ message: 'Too many updates to the parameter', $metadata: {} }));
+    expect(await store.acquireLease('orders', 'b', 60_000, now + 2_000)).toBeUndefined();
+    refuse(Object.assign(new Error('no'), { name: 'InternalServerError' }));
+    await expect(store.acquireLease('orders', 'b', 60_000, now + 2_000)).rejects.toThrow(AwsCallError);
+    // Neither refusal changed the lease: a's (expired) record is still the valid one.
+    expect(ssm.params.get('/zk-autoscaler/orders/lease')).toHaveLength(1);
+  });
+
+  it('lets another holder claim the lease at the very millisecond it expires, not one before', async () => {
+    const { store } = setup();
+    const now = Date.now();
+    const a = await store.acquireLease('orders', 'a', 1_000, now);
+    expect(await store.acquireLease('orders', 'c', 1_000, now + 999)).toBeUndefined();
+    const b = await store.acquireLease('orders', 'b', 60_000, now + 1_000);
+    expect([a?.token, b?.token]).toEqual([1, 2]);
+    expect(await store.acquireLease('orders', 'c', 1_000, now + 60_999)).toBeUndefined();
+    expect(await store.acquireLease('orders', 'c', 1_000, now + 61_000)).toMatchObject({ holder: 'c', token: 3 });
   });
 
   it('puts back a request another operator wrote between its read and its write, and says so when it cannot get in', async () => {
