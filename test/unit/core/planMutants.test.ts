@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Operation } from '../../../lib/config/index.js';
 import { think } from '../../../lib/core/index.js';
-import { observe, stateFor, T0, testSpec } from '../../support/world.js';
+import { instance, observe, stateFor, T0, testSpec } from '../../support/world.js';
 
 // The operation state machine (plan.ts: startRemove, advance, reconfigure, launch, abandon), held to
 // what its mutants showed no other test pinned (docs/mutation.md).
@@ -13,5 +14,30 @@ describe('the operation state machine', () => {
     const op = thought.state.operation;
     expect(op).toMatchObject({ kind: 'remove', startedAt: T0, step: 'reconfiguring', stepSince: T0 });
     expect(op?.id).toBe(`remove-${op?.serverId}-${T0.toString(36)}`);
+  });
+
+  it('waits for a joiner whose instance is still pending, instead of rolling it back', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'a', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    for (const state of ['pending', 'running'] as const) {
+      const observed = { ...base, instances: [...base.instances, instance(4, state, 'a')] };
+      const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+      expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-starting' });
+      expect(thought.state.operation).toMatchObject({ id: 'add-4', step: 'syncing' });
+    }
+  });
+
+  it('gives a removal up once no safe reconfig came for the operation timeout, and waits for the quorum', () => {
+    const three = testSpec();
+    const observed = observe(three, { voters: [1, 2, 3, 4, 5], down: [2, 3] }); // without 5: 2 of 4 voters synced
+    const timeout = three.operationTimeoutSeconds * 1000;
+    const op: Operation = { kind: 'remove', id: 'remove-5', serverId: 5, startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'voters 5 -> 3' };
+    const waiting = think(three, stateFor(three, observed, { operation: op }), observed, T0 + timeout);
+    expect(waiting.step).toMatchObject({ kind: 'wait', blockedBy: 'quorum-not-synced' });
+    expect(waiting.state.operation?.id).toBe('remove-5');
+    const late = think(three, stateFor(three, observed, { operation: op }), observed, T0 + timeout + 1);
+    expect(late.step).toEqual({ kind: 'wait', blockedBy: 'quorum-not-synced', why: `gave up removing server 5: no safe reconfig for ${three.operationTimeoutSeconds} s` });
+    expect(late.state.operation).toBeUndefined();
   });
 });
