@@ -1,4 +1,4 @@
-import { GetParameterCommand, GetParametersCommand, PutParameterCommand, TooManyUpdates } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParameterHistoryCommand, GetParametersCommand, PutParameterCommand, TooManyUpdates } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { RequestNotRecordedError, SsmStateStore } from '../../../lib/adapters/aws/ssmStateStore.js';
 import { ClusterSpecSchema, initialState } from '../../../lib/config/index.js';
@@ -168,6 +168,69 @@ describe('SsmStateStore', () => {
     expect([a?.token, b?.token]).toEqual([1, 2]);
     expect(await store.acquireLease('orders', 'c', 1_000, now + 60_999)).toBeUndefined();
     expect(await store.acquireLease('orders', 'c', 1_000, now + 61_000)).toMatchObject({ holder: 'c', token: 3 });
+  });
+
+  it('gets no lease when another claim overtook it between its read and its write', async () => {
+    const { ssm, store } = setup();
+    const name = '/zk-autoscaler/orders/lease';
+    const now = Date.now();
+    await store.acquireLease('orders', 'seed', 1, now - 10_000); // version 1, expired
+    ssm.beforePut = (n) => {
+      ssm.beforePut = undefined;
+      if (n === name) ssm.set(n, JSON.stringify({ holder: 'rival', expiresAt: now + 60_000, basedOn: 1 })); // version 2, valid
+    };
+    expect(await store.acquireLease('orders', 'a', 60_000, now)).toBeUndefined(); // its write is version 3, based on 1
+    expect(await store.acquireLease('orders', 'c', 60_000, now)).toBeUndefined(); // the rival holds
+    expect(await store.holdsLease({ cluster: 'orders', holder: 'rival', token: 2, expiresAt: now + 60_000 }, now)).toBe(true);
+  });
+
+  it('releases only its own lease: a release after another holder took over changes nothing', async () => {
+    const { ssm, store } = setup();
+    const now = Date.now();
+    const a = await store.acquireLease('orders', 'a', 1_000, now);
+    const b = await store.acquireLease('orders', 'b', 60_000, now + 2_000);
+    if (!a || !b) throw new Error('lease');
+    const before = ssm.writes.length;
+    await store.releaseLease(a);
+    expect(ssm.writes.length).toBe(before);
+    expect(await store.holdsLease(b, now + 3_000)).toBe(true);
+    await store.releaseLease(b);
+    expect(await store.holdsLease(b, now + 3_000)).toBe(false);
+  });
+
+  it('reads the history only when the latest lease record is not the valid one, newest valid first', async () => {
+    const { ssm, store } = setup();
+    const name = '/zk-autoscaler/orders/lease';
+    const now = Date.now();
+    const a = await store.acquireLease('orders', 'a', 60_000, now);
+    if (!a) throw new Error('lease');
+    ssm.mock.resetHistory();
+    expect(await store.holdsLease(a, now)).toBe(true);
+    expect(ssm.mock.commandCalls(GetParameterHistoryCommand)).toHaveLength(0);
+    // Later claims: b valid at version 2, then 40 losing writes based on version 1.
+    const b = await store.acquireLease('orders', 'b', 60_000, now + 61_000);
+    if (!b) throw new Error('lease');
+    for (let i = 0; i < 40; i++) ssm.set(name, JSON.stringify({ holder: `loser-${i}`, expiresAt: now + 120_000, basedOn: 1 }));
+    ssm.mock.resetHistory();
+    expect(await store.holdsLease(b, now + 62_000)).toBe(true);
+    expect(ssm.mock.commandCalls(GetParameterHistoryCommand).length).toBeGreaterThan(0);
+    expect(await store.acquireLease('orders', 'c', 60_000, now + 62_000)).toBeUndefined();
+  });
+
+  it('names a malformed lease parameter, and releases nothing when no valid record is left among the versions SSM keeps', async () => {
+    const { ssm, store } = setup();
+    const name = '/zk-autoscaler/orders/lease';
+    const now = Date.now();
+    const lease = { cluster: 'orders', holder: 'a', token: 1, expiresAt: now + 60_000 };
+    ssm.set(name, 'not json');
+    await expect(store.holdsLease(lease, now)).rejects.toThrow(/parameter \/zk-autoscaler\/orders\/lease/);
+    ssm.set(name, JSON.stringify({ holder: 'a' }));
+    await expect(store.holdsLease(lease, now)).rejects.toThrow(/lease parameter \/zk-autoscaler\/orders\/lease: expiresAt/);
+    for (let i = 0; i < 100; i++) ssm.set(name, JSON.stringify({ holder: `loser-${i}`, expiresAt: now + 60_000, basedOn: 0 }));
+    const before = ssm.writes.length;
+    await store.releaseLease({ ...lease, token: 101 });
+    expect(ssm.writes.length).toBe(before);
+    expect(await store.holdsLease({ ...lease, token: 101 }, now)).toBe(false);
   });
 
   it('puts back a request another operator wrote between its read and its write, and says so when it cannot get in', async () => {
