@@ -35,9 +35,29 @@ describe('the operation state machine', () => {
     const op: Operation = { kind: 'remove', id: 'remove-5', serverId: 5, startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'voters 5 -> 3' };
     const waiting = think(three, stateFor(three, observed, { operation: op }), observed, T0 + timeout);
     expect(waiting.step).toMatchObject({ kind: 'wait', blockedBy: 'quorum-not-synced' });
-    expect(waiting.state.operation?.id).toBe('remove-5');
+    expect(waiting.state.operation).toMatchObject({ id: 'remove-5', step: 'reconfiguring', stepSince: T0 });
     const late = think(three, stateFor(three, observed, { operation: op }), observed, T0 + timeout + 1);
     expect(late.step).toEqual({ kind: 'wait', blockedBy: 'quorum-not-synced', why: `gave up removing server 5: no safe reconfig for ${three.operationTimeoutSeconds} s` });
     expect(late.state.operation).toBeUndefined();
+  });
+
+  it('stops a removed server once its removal committed, saying so', () => {
+    const three = testSpec();
+    const observed = { ...observe(three), instances: [1, 2, 3, 5].map((id) => instance(id)) };
+    const op: Operation = { kind: 'remove', id: 'remove-5', serverId: 5, startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'voters 5 -> 3: remove voter 5' };
+    const thought = think(three, stateFor(three, observed, { operation: op }), observed, T0 + 1_000);
+    expect(thought.step).toEqual({ kind: 'terminate', serverId: 5, why: 'voters 5 -> 3: remove voter 5: its removal committed; stop it' });
+    expect(thought.state.operation).toMatchObject({ id: 'remove-5', step: 'terminating', stepSince: T0 + 1_000 });
+  });
+
+  it('takes the replaced server out in a reconfig of its own when its successor is already a member', () => {
+    const three = testSpec();
+    // Server 4 got in (voters 1-4) while 2, the one it replaces, is still there and down.
+    const observed = observe(three, { voters: [1, 2, 3, 4], down: [2] });
+    const op: Operation = { kind: 'replace', id: 'replace-4', serverId: 4, replaces: 2, role: 'voter', zone: 'a', startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'replace voter 2' };
+    const thought = think(three, stateFor(three, observed, { operation: op }), observed, T0 + 1_000);
+    expect(thought.step).toMatchObject({ kind: 'reconfig', change: { kind: 'incremental', add: [], remove: [2], fromVersion: 0x100000000n } });
+    expect(thought.step.why).toMatch(/^replace voter 2: server 4 is in; take 2 out: remove 2 from config 100000000; /);
+    expect(thought.state.operation).toMatchObject({ id: 'replace-4', step: 'reconfiguring', stepSince: T0 });
   });
 });
