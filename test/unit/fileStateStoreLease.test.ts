@@ -90,4 +90,14 @@ describe('FileStateStore lease under its mutex', () => {
     expect(await s.holdsLease(b, now + 3_000)).toBe(false);
     expect(await s.acquireLease('orders', 'c', 1_000, now + 3_000)).toMatchObject({ holder: 'c', token: 3 });
   });
+
+  it('holds no lease before any claim, releases one whose file is gone without failing, and names a malformed lease file', async () => {
+    const { store: s } = store();
+    const lease = { cluster: 'orders', holder: 'a', token: 1, expiresAt: Date.now() + 60_000 };
+    expect(await s.holdsLease(lease, Date.now())).toBe(false);
+    await expect(s.releaseLease(lease)).resolves.toBeUndefined();
+    const file = join(s.clusterDir('orders'), 'lease.json');
+    writeFileSync(file, JSON.stringify({ holder: 'a' }));
+    await expect(s.holdsLease(lease, Date.now())).rejects.toThrow(`lease file ${file}`);
+  });
 });

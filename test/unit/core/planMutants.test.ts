@@ -60,4 +60,28 @@ describe('the operation state machine', () => {
     expect(thought.step.why).toMatch(/^replace voter 2: server 4 is in; take 2 out: remove 2 from config 100000000; /);
     expect(thought.state.operation).toMatchObject({ id: 'replace-4', step: 'reconfiguring', stepSince: T0 });
   });
+
+  it('stops the swapped-out server once its successor is in and it is out', () => {
+    const three = testSpec();
+    const base = observe(three, { voters: [1, 3, 4] });
+    const observed = { ...base, instances: [...base.instances, instance(2, 'running', 'a')] };
+    const op: Operation = { kind: 'replace', id: 'replace-4', serverId: 4, replaces: 2, role: 'voter', zone: 'a', startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'replace voter 2' };
+    const thought = think(three, stateFor(three, observed, { operation: op }), observed, T0 + 1_000);
+    expect(thought.step).toEqual({ kind: 'terminate', serverId: 2, why: 'replace voter 2: swapped out; stop it' });
+    expect(thought.state.operation).toMatchObject({ id: 'replace-4', step: 'terminating', stepSince: T0 + 1_000 });
+  });
+
+  it('gives a joiner up when its own instance is terminated, its zone avoided, and not for another server\'s terminated instance', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    // Another server's terminated instance (EC2 still lists it): the launch of 4 is retried.
+    const other = { ...base, instances: [...base.instances, instance(9, 'terminated', 'b')] };
+    expect(think(five, stateFor(five, other, { operation: op, nextServerId: 10 }), other, T0 + 5_000).step).toMatchObject({ kind: 'launch', serverId: 4, zone: 'b' });
+    const own = { ...base, instances: [...base.instances, instance(4, 'terminated', 'b')] };
+    const gone = think(five, stateFor(five, own, { operation: op }), own, T0 + 5_000);
+    expect(gone.state.operation?.id).not.toBe('add-4');
+    expect(gone.state.zonesAvoided).toEqual([{ zone: 'b', until: T0 + 5_000 + 30 * 60_000, why: 'server 4: its instance is terminated ...' }]); // clipped to its bound
+    expect(gone.state.launchFailures).toMatchObject({ count: 1, faulty: 0, lastAt: T0 + 5_000 });
+  });
 });
