@@ -161,6 +161,24 @@ describe('the controller tick', () => {
     expect((await memory.readState('orders'))?.state.nextServerId).toBe(9);
   });
 
+  it('carries out a reconfig step, and reports a paused cluster as waiting', async () => {
+    const { deps, memory, models } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    const model = models.get('orders') as ModelEnsemble;
+    const steps: string[] = [];
+    for (let i = 0; i < 10 && !steps.includes('reconfig'); i++) {
+      const r = await tickCluster(deps, 'orders', { kind: 'schedule' });
+      model.tick++; // the launched server boots a model tick later
+      steps.push(r.step?.kind ?? r.outcome);
+      if (r.step?.kind === 'reconfig') expect(r.outcome).toBe('acted');
+    }
+    expect(steps).toContain('reconfig');
+    expect(model.config.members.map((m) => m.serverId)).toContain(4);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }], paused: true }));
+    await tickCluster(deps, 'orders', { kind: 'schedule' });
+    expect(await tickCluster(deps, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'waited', step: { kind: 'wait', blockedBy: 'paused' } });
+  });
+
   it('reports a cluster with a malformed spec and still heals the others', async () => {
     const { deps, memory, models } = await setup(['broken', 'healthy']);
     memory.plantSpec('broken', JSON.stringify({ cluster: 'broken', voters: { desired: 'three' } }));

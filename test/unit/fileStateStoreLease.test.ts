@@ -96,6 +96,10 @@ describe('FileStateStore lease under its mutex', () => {
     const lease = { cluster: 'orders', holder: 'a', token: 1, expiresAt: Date.now() + 60_000 };
     expect(await s.holdsLease(lease, Date.now())).toBe(false);
     await expect(s.releaseLease(lease)).resolves.toBeUndefined();
+    const claimed = await s.acquireLease('orders', 'a', 60_000, Date.now());
+    if (!claimed) throw new Error('lease');
+    expect(await s.holdsLease({ ...claimed, holder: 'b' }, Date.now())).toBe(false); // the token alone is not enough
+    expect(await s.holdsLease(claimed, Date.now())).toBe(true);
     const file = join(s.clusterDir('orders'), 'lease.json');
     writeFileSync(file, JSON.stringify({ holder: 'a' }));
     await expect(s.holdsLease(lease, Date.now())).rejects.toThrow(`lease file ${file}`);

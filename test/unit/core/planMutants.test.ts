@@ -77,11 +77,27 @@ describe('the operation state machine', () => {
     const base = observe(five);
     // Another server's terminated instance (EC2 still lists it): the launch of 4 is retried.
     const other = { ...base, instances: [...base.instances, instance(9, 'terminated', 'b')] };
-    expect(think(five, stateFor(five, other, { operation: op, nextServerId: 10 }), other, T0 + 5_000).step).toMatchObject({ kind: 'launch', serverId: 4, zone: 'b' });
+    expect(think(five, stateFor(five, other, { operation: op, nextServerId: 10 }), other, T0 + 5_000).step).toMatchObject({ kind: 'launch', serverId: 4, zone: 'b', why: 'voters 3 -> 5: launch server 4 in b' });
     const own = { ...base, instances: [...base.instances, instance(4, 'terminated', 'b')] };
     const gone = think(five, stateFor(five, own, { operation: op }), own, T0 + 5_000);
     expect(gone.state.operation?.id).not.toBe('add-4');
     expect(gone.state.zonesAvoided).toEqual([{ zone: 'b', until: T0 + 5_000 + 30 * 60_000, why: 'server 4: its instance is terminated ...' }]); // clipped to its bound
     expect(gone.state.launchFailures).toMatchObject({ count: 1, faulty: 0, lastAt: T0 + 5_000 });
+  });
+
+  it('gives up a launch that did not start in time, and a joiner whose instance is gone, each saying which', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const timeout = five.operationTimeoutSeconds * 1000;
+    const observed = observe(five);
+    const launching: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
+    const retried = think(five, stateFor(five, observed, { operation: launching }), observed, T0 + timeout);
+    expect(retried.step).toMatchObject({ kind: 'launch', serverId: 4 });
+    const late = think(five, stateFor(five, observed, { operation: launching }), observed, T0 + timeout + 1);
+    expect(late.state.zonesAvoided.map((z) => z.why)).toEqual(['server 4: it did not start in time']);
+    expect(late.state.operation?.id).not.toBe('add-4');
+    const syncing: Operation = { ...launching, step: 'syncing' };
+    const gone = think(five, stateFor(five, observed, { operation: syncing }), observed, T0 + 1_000);
+    expect(gone.state.zonesAvoided.map((z) => z.why)).toEqual(['server 4: its instance is gone before...']); // clipped to its bound
+    expect(gone.state.operation?.id).not.toBe('add-4');
   });
 });
