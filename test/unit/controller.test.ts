@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jsonLog } from '../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
 import { adminServerFor, runTick, tickCluster, type Deps } from '../../lib/controller/index.js';
 import type { StateStore } from '../../lib/ports/index.js';
@@ -101,7 +102,10 @@ describe('the controller tick', () => {
     const { deps, memory, acts, calls } = await setup(['orders']);
     await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
     await memory.acquireLease('orders', 'someone-else', 60_000, Date.now());
-    expect(await tickCluster(deps, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'lease-held', why: 'another controller holds the lease' });
+    const lines: string[] = [];
+    const logged = { ...deps, log: jsonLog((line) => lines.push(line), 'info') };
+    expect(await tickCluster(logged, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'lease-held', why: 'another controller holds the lease' });
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toContain('another controller holds the lease: changing nothing');
     expect(acts).toEqual([]);
     expect(calls.filter((c) => ['writeState', 'releaseLease'].includes(c))).toEqual([]);
   });
@@ -177,6 +181,27 @@ describe('the controller tick', () => {
     await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }], paused: true }));
     await tickCluster(deps, 'orders', { kind: 'schedule' });
     expect(await tickCluster(deps, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'waited', step: { kind: 'wait', blockedBy: 'paused' } });
+  });
+
+  it('follows a launch EC2 put in another zone than asked: the operation moves there and the full zone is avoided', async () => {
+    const { deps, memory, calls } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }, { name: 'b' }] }));
+    const asked: string[] = [];
+    const fallback: Deps = {
+      ...deps,
+      portsFor: async (cluster, spec) => {
+        const ports = await deps.portsFor(cluster, spec);
+        const elsewhere = (zone: string): string => (zone === 'a' ? 'b' : 'a');
+        return { ...ports, fleet: { ...ports.fleet, launch: async (r) => (asked.push(r.zone), ports.fleet.launch({ ...r, zone: elsewhere(r.zone) })) } };
+      },
+    };
+    const result = await tickCluster(fallback, 'orders', { kind: 'schedule' });
+    expect(result.outcome).toBe('acted');
+    const state = (await memory.readState('orders'))?.state;
+    const [zone] = asked;
+    expect(state?.operation).toMatchObject({ serverId: 4, zone: zone === 'a' ? 'b' : 'a' });
+    expect(state?.zonesAvoided.map((z) => z.zone)).toEqual([zone]);
+    expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'writeState', 'releaseLease']);
   });
 
   it('reports a cluster with a malformed spec and still heals the others', async () => {
