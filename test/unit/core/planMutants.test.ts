@@ -100,4 +100,25 @@ describe('the operation state machine', () => {
     expect(gone.state.zonesAvoided.map((z) => z.why)).toEqual(['server 4: its instance is gone before...']); // clipped to its bound
     expect(gone.state.operation?.id).not.toBe('add-4');
   });
+
+  it('gives up a joiner whose instance stopped before it was added, avoiding its zone', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'syncing', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    const observed = { ...base, instances: [...base.instances, instance(4, 'stopped', 'b')] };
+    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+    expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
+    expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
+  });
+
+  it('follows a joiner the fleet lists in another zone than the operation asked, and avoids the one asked', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    const observed = { ...base, instances: [...base.instances, instance(4, 'pending', 'c')] };
+    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+    expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-starting' });
+    expect(thought.state.operation).toMatchObject({ id: 'add-4', zone: 'c' });
+    expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
+  });
 });
