@@ -176,6 +176,10 @@ function replace(ctx: Context, state: ControllerState, r: Replacement): Plan {
   const size = r.role === 'voter' ? ctx.decision.voters : ctx.decision.observers;
   // A failed member that scale-in would take anyway is removed, not replaced.
   if (size.desired < size.current) return startRemove(ctx, state, r.serverId, `${r.why}; ${size.why}, so it is removed, not replaced`);
+  // EC2 gave its address to a server that joined since: no new server can boot from a config that
+  // lists one address twice, so it goes first (a plain removal), and a new server comes after.
+  const twin = addressTwin(ctx.config, r.serverId);
+  if (twin) return startRemove(ctx, state, r.serverId, `${r.why}; its address ${twin.host} is server ${twin.serverId}'s now (EC2 reused it): removed first`);
   const held = launchHeld(ctx, state, r.why);
   if (held) return held;
   const allocated = serverIdFor(ctx, state, r.why);
@@ -283,6 +287,11 @@ function advance(ctx: Context, state: ControllerState, op: Operation): Plan | un
     return { step: { kind: 'wait', blockedBy: reason, why: `${op.why}: server ${op.serverId} is not synced yet (${status})` }, state: at('syncing') };
   }
   if (op.kind === 'spare') return undefined; // synced: a spare now (withoutOperation)
+  // EC2 reuses the private address of a terminated instance: one still in the config (a dead member
+  // not yet replaced) would share it with the joiner, and ZooKeeper accepts the clash. The member
+  // this joiner replaces leaves in the same reconfig: its address may be taken.
+  const twin = ctx.config.members.find((m) => m.serverId !== op.serverId && m.host === instance.host && !(op.kind === 'replace' && m.serverId === op.replaces));
+  if (twin) return abandon(ctx, state, op, `its address ${instance.host} is member ${twin.serverId}'s (EC2 reused it)`);
   const line = memberAt(ctx.spec.zookeeper, op.serverId, instance.host, op.role);
   const remove = op.kind === 'replace' && replaced ? [op.replaces] : [];
   if (stuck('reconfiguring')) return abandon(ctx, state, op, `no safe reconfig for ${ctx.spec.operationTimeoutSeconds} s`);
@@ -510,6 +519,12 @@ function rngFor(ctx: Context, state: ControllerState): () => number {
 /** The zone a server's instance is in, as the fleet reports it (EC2's placement, not our request). */
 function zoneOf(ctx: Pick<Context, 'observed'>, serverId: ServerId): string | undefined {
   return liveInstance(ctx.observed.instances, serverId)?.zone;
+}
+
+/** Another member at `serverId`'s address, if one is there. */
+function addressTwin(config: EnsembleConfig, serverId: ServerId): ConfigMember | undefined {
+  const host = memberOf(config, serverId)?.host;
+  return config.members.find((m) => m.serverId !== serverId && m.host === host);
 }
 
 function memberOf(config: EnsembleConfig, serverId: ServerId): ConfigMember | undefined {

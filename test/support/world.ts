@@ -12,6 +12,7 @@ import {
   type ServerHealth,
   type ServerId,
   type ServerMode,
+  type Step,
 } from '../../lib/core/index.js';
 
 // Builders for the pure core's inputs: a spec, a state, and what a tick observed.
@@ -93,4 +94,14 @@ export function stateFor(spec: ClusterSpec, observed: Observation, overrides: Pa
     leader: leader === undefined ? { changes: [] } : { serverId: leader, changes: [] },
     ...overrides,
   };
+}
+
+/** The observation with `id`'s instance in `state` (EC2 says so before any probe misses). */
+export function instanceIs(observed: Observation, id: number, state: 'stopped' | 'terminated'): Observation {
+  return { ...observed, instances: observed.instances.map((i) => (i.serverId === id ? { ...i, state } : i)) };
+}
+
+export function reconfigOf(step: Step): { add: [number, string][]; remove: readonly number[] } {
+  if (step.kind !== 'reconfig' || step.change.kind !== 'incremental') throw new Error(`reconfig expected, got ${step.kind}: ${step.why}`);
+  return { add: step.change.add.map((m) => [m.serverId, m.role]), remove: step.change.remove };
 }

@@ -91,7 +91,7 @@ export async function runHistory(history: History, options: HistoryOptions = {})
   await store.writeState(CLUSTER, { ...initialState(CLUSTER, 4), leader: { serverId: 1, changes: [] } }, setup);
   await store.releaseLease(setup);
 
-  const ledger: Ledger = { initialIds: new Set([1, 2, 3]), failuresInjected: 0, scaleOuts: 0, failing: new Map(), actorViolations: [], joinerFaultUntil: 0, quietTicks: undefined, spread: { crowdedChecks: 0 } };
+  const ledger: Ledger = { initialIds: new Set([1, 2, 3]), failuresInjected: 0, scaleOuts: 0, failing: new Map(), actorViolations: [], joinerFaultUntil: 0, quietTicks: undefined, spread: { crowdedChecks: 0, blocked: false } };
   const trace: string[] = [];
   const violations: Violation[] = [];
   let ticks = 0;
@@ -313,6 +313,7 @@ export async function runHistory(history: History, options: HistoryOptions = {})
       outcome = await tick(crash);
     }
     await options.plant?.afterStep?.({ world, ssm, step });
+    ledger.spread.blocked = /lease-held|killed/.test(outcome);
     trace.push(`#${step} t=${Math.round((world.now - T0) / 1000)}s +${s.dt}s [${notes.join('; ')}] -> ${outcome} | ${showWorld(world, storedState(ssm))}`);
     check(step, s.faults);
   };

@@ -46,7 +46,7 @@ export interface Ledger {
   quietTicks: number | undefined;
   /** Checks in a row that found one zone holding a majority at rest with every zone open (an object:
    * each check gets a copy of the ledger, and this count must outlive it). */
-  readonly spread: { crowdedChecks: number };
+  readonly spread: { crowdedChecks: number; blocked: boolean };
 }
 
 export interface Check {
@@ -94,8 +94,10 @@ export function noZoneMajorityAtRest(c: Check): string | undefined {
   const perZone = new Map<string, ServerId[]>(ZONES.map((z) => [z, []]));
   for (const i of instances) if (i) perZone.get(i.zone)?.push(i.serverId);
   const crowded = [...perZone].find(([, ids]) => ids.length > voters.length / 2);
-  // The repair starts at the first tick that sees the zones open (and may be throttled): a few ticks' grace.
-  c.ledger.spread.crowdedChecks = crowded ? c.ledger.spread.crowdedChecks + 1 : 0;
+  // The repair starts at the first tick that sees the zones open (and may be throttled): a few ticks'
+  // grace. A step whose tick could not act (a killed tick's lease still held, the tick killed) is
+  // no chance missed: it does not count (a spare swapped in from another zone makes this common).
+  c.ledger.spread.crowdedChecks = !crowded ? 0 : c.ledger.spread.crowdedChecks + (c.ledger.spread.blocked ? 0 : 1);
   if (!crowded || c.ledger.spread.crowdedChecks < SPREAD_REPAIRED_WITHIN_CHECKS) return undefined;
   const [zone, ids] = crowded;
   return `at rest with three zones open for ${c.ledger.spread.crowdedChecks} checks, zone ${zone} holds voters ${ids.join(',')}: ${ids.length} of ${voters.length}, a majority`;

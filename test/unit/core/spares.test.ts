@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { think, type Observation } from '../../../lib/core/index.js';
 import type { ControllerState, Operation } from '../../../lib/config/index.js';
-import { down, instance, notServing, observe, stateFor, T0, testSpec } from '../../support/world.js';
+import { down, instance, instanceIs, notServing, observe, reconfigOf, stateFor, T0, testSpec } from '../../support/world.js';
 
 // Hot spares: synced non-voting followers outside the config, kept so that a failed voter is
 // healed by ONE reconfig. The world builder puts server id N in zone a/b/c by N % 3 (1: b, 2: c, 3: a, 4: b...).
 
 const spec = testSpec({ hotSpares: 1 });
 const withSpare = (o: Parameters<typeof observe>[1] = {}, extra: Partial<Observation> = {}): Observation => observe(spec, { joiners: [4], ...o }, extra);
-
-/** The observation with `id`'s instance in `state` (EC2 says so before any probe misses). */
-function instanceIs(observed: Observation, id: number, state: 'stopped' | 'terminated'): Observation {
-  return { ...observed, instances: observed.instances.map((i) => (i.serverId === id ? { ...i, state } : i)) };
-}
-
-function reconfigOf(step: ReturnType<typeof think>['step']): { add: [number, string][]; remove: readonly number[] } {
-  if (step.kind !== 'reconfig' || step.change.kind !== 'incremental') throw new Error(`reconfig expected, got ${step.kind}: ${step.why}`);
-  return { add: step.change.add.map((m) => [m.serverId, m.role]), remove: step.change.remove };
-}
 
 describe('hot spares', () => {
   it('launches a spare when the spec asks for one, and it becomes one once synced (no reconfig)', () => {
@@ -218,3 +208,4 @@ describe('hot spares', () => {
     expect(noSwap.state.operation).toBeUndefined();
   });
 });
+
