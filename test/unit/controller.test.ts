@@ -201,6 +201,7 @@ describe('the controller tick', () => {
     const [zone] = asked;
     expect(state?.operation).toMatchObject({ serverId: 4, zone: zone === 'a' ? 'b' : 'a' });
     expect(state?.zonesAvoided.map((z) => z.zone)).toEqual([zone]);
+    expect(state?.launchFailures).toMatchObject({ count: 0, faulty: 0, template: '' });
     expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'writeState', 'releaseLease']);
   });
 

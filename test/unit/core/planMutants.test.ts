@@ -120,5 +120,17 @@ describe('the operation state machine', () => {
     expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-starting' });
     expect(thought.state.operation).toMatchObject({ id: 'add-4', zone: 'c' });
     expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
+    expect(thought.state.launchFailures).toEqual({ count: 0, faulty: 0, lastAt: T0 + 5_000, template: '' });
+  });
+
+  it('rolls back a joiner that did not sync in time, avoiding its zone and counting it against the template', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'syncing', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    const observed = { ...base, instances: [...base.instances, instance(4, 'running', 'b')] };
+    const late = think(five, stateFor(five, observed, { operation: op }), observed, T0 + five.operationTimeoutSeconds * 1000 + 1);
+    expect(late.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
+    expect(late.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
+    expect(late.state.launchFailures).toMatchObject({ count: 1, faulty: 1 });
   });
 });
