@@ -205,6 +205,20 @@ describe('the controller tick', () => {
     expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'writeState', 'releaseLease']);
   });
 
+  it('starts no launch its lease would not outlast (60 s), and logs each launch', async () => {
+    const { deps, memory, acts } = await setup(['orders']);
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }] }));
+    const short = await tickCluster({ ...deps, leaseTtlMs: 59_000, clock: () => 1_800_000_000_000 }, 'orders', { kind: 'schedule' });
+    expect(short.outcome).toBe('failed');
+    expect(short.why).toBe('launch on orders not started: the lease has 59000 ms left and the step may take 60000 ms');
+    expect(acts.filter((a) => !a.includes(':'))).toEqual([]);
+    const lines: string[] = [];
+    const done = await tickCluster({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, 'orders', { kind: 'schedule' });
+    expect(done).toMatchObject({ outcome: 'acted', step: { kind: 'launch', serverId: 4 } });
+    const launched = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'launched server 4');
+    expect(launched).toMatchObject({ serverId: 4, instanceId: 'i-4', zone: 'a' });
+  });
+
   it('reports a cluster with a malformed spec and still heals the others', async () => {
     const { deps, memory, models } = await setup(['broken', 'healthy']);
     memory.plantSpec('broken', JSON.stringify({ cluster: 'broken', voters: { desired: 'three' } }));

@@ -23,7 +23,7 @@ describe('the operation state machine', () => {
     for (const state of ['pending', 'running'] as const) {
       const observed = { ...base, instances: [...base.instances, instance(4, state, 'a')] };
       const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
-      expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-starting' });
+      expect(thought.step).toEqual({ kind: 'wait', blockedBy: 'joiner-starting', why: 'voters 3 -> 5: server 4 is not synced yet (not probed)' });
       expect(thought.state.operation).toMatchObject({ id: 'add-4', step: 'syncing' });
     }
   });
@@ -132,5 +132,16 @@ describe('the operation state machine', () => {
     expect(late.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
     expect(late.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
     expect(late.state.launchFailures).toMatchObject({ count: 1, faulty: 1 });
+  });
+
+  it('rolls back a synced joiner when no safe reconfig came for the operation timeout, and not a millisecond before', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const timeout = five.operationTimeoutSeconds * 1000;
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'a', startedAt: T0, step: 'reconfiguring', stepSince: T0, why: 'voters 3 -> 5' };
+    const observed = observe(five, { joiners: [4] });
+    expect(think(five, stateFor(five, observed, { operation: op }), observed, T0 + timeout).step.kind).toBe('reconfig');
+    const late = think(five, stateFor(five, observed, { operation: op }), observed, T0 + timeout + 1);
+    expect(late.step).toMatchObject({ kind: 'terminate', serverId: 4 });
+    expect(late.step.why).toBe(`rolled back add of server 4: no safe reconfig for ${five.operationTimeoutSeconds} s: its removal committed; stop it`);
   });
 });
