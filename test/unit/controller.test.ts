@@ -171,6 +171,13 @@ describe('the controller tick', () => {
     const model = models.get('orders') as ModelEnsemble;
     const steps: string[] = [];
     for (let i = 0; i < 10 && !steps.includes('reconfig'); i++) {
+      const next = await tickCluster(deps, 'orders', { kind: 'manual', command: 'plan' }, { dryRun: true });
+      if (next.step?.kind === 'reconfig') {
+        // Not with less left of the lease than a reconfig may take (20 s).
+        const short = await tickCluster({ ...deps, leaseTtlMs: 19_000, clock: () => 1_800_000_000_000 }, 'orders', { kind: 'schedule' });
+        expect(short.why).toBe('reconfig on orders not started: the lease has 19000 ms left and the step may take 20000 ms');
+        expect(model.config.members.map((m) => m.serverId)).not.toContain(4);
+      }
       const r = await tickCluster(deps, 'orders', { kind: 'schedule' });
       model.tick++; // the launched server boots a model tick later
       steps.push(r.step?.kind ?? r.outcome);
@@ -258,6 +265,10 @@ describe('the controller tick', () => {
     expect(model.servers.get(9)?.state).toBe('running');
 
     failing.now = false;
+    // Not with less left of the lease than a terminate may take (45 s).
+    const short = await tickCluster({ ...confirming(deps, acts, failing), leaseTtlMs: 44_000, clock: () => 1_800_000_000_000 }, 'orders', { kind: 'schedule' });
+    expect(short.why).toBe('terminate on orders not started: the lease has 44000 ms left and the step may take 45000 ms');
+    expect(calls()).toEqual(['confirmWrite']);
     const done = await tickCluster(confirming(deps, acts, failing), 'orders', { kind: 'schedule' });
     expect(done).toMatchObject({ outcome: 'acted', step: { kind: 'terminate', serverId: 9 } });
     expect(calls()).toEqual(['confirmWrite', 'confirmWrite', 'terminate']);

@@ -144,4 +144,17 @@ describe('the operation state machine', () => {
     expect(late.step).toMatchObject({ kind: 'terminate', serverId: 4 });
     expect(late.step.why).toBe(`rolled back add of server 4: no safe reconfig for ${five.operationTimeoutSeconds} s: its removal committed; stop it`);
   });
+
+  it('holds a reconfig back while any member or the joiner runs a ZooKeeper that may not take one', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'a', startedAt: T0, step: 'syncing', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five, { joiners: [4] });
+    const observed = {
+      ...base,
+      probes: base.probes.map((p) => (p.serverId === 3 && p.result.status === 'serving' ? { ...p, result: { status: 'serving' as const, health: { ...p.result.health, version: '3.5.8' } } } : p)),
+    };
+    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 1_000);
+    expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'unsafe-version' });
+    expect(thought.step.why).toBe('voters 3 -> 5: add voter 4 from config 100000000 waits: server 3 runs ZooKeeper 3.5.8: reconfig needs 3.5.9+ / 3.6.2+');
+  });
 });
