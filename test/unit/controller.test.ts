@@ -178,10 +178,16 @@ describe('the controller tick', () => {
         expect(short.why).toBe('reconfig on orders not started: the lease has 19000 ms left and the step may take 20000 ms');
         expect(model.config.members.map((m) => m.serverId)).not.toContain(4);
       }
-      const r = await tickCluster(deps, 'orders', { kind: 'schedule' });
+      const lines: string[] = [];
+      const r = await tickCluster({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, 'orders', { kind: 'schedule' });
       model.tick++; // the launched server boots a model tick later
       steps.push(r.step?.kind ?? r.outcome);
-      if (r.step?.kind === 'reconfig') expect(r.outcome).toBe('acted');
+      if (r.step?.kind === 'reconfig') {
+        expect(r.outcome).toBe('acted');
+        const committed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'reconfig committed (reply)');
+        expect(committed).toMatchObject({ outcome: 'committed', members: '1:voter,2:voter,3:voter,4:voter' });
+        expect(committed?.configVersion).toMatch(/^[0-9a-f]+$/);
+      }
     }
     expect(steps).toContain('reconfig');
     expect(model.config.members.map((m) => m.serverId)).toContain(4);
