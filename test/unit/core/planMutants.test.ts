@@ -157,4 +157,31 @@ describe('the operation state machine', () => {
     expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'unsafe-version' });
     expect(thought.step.why).toBe('voters 3 -> 5: add voter 4 from config 100000000 waits: server 3 runs ZooKeeper 3.5.8: reconfig needs 3.5.9+ / 3.6.2+');
   });
+
+  it('records a rolled-back joiner as never served only if it was never seen synced (its id then comes back without a session list)', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const timeout = five.operationTimeoutSeconds * 1000;
+    const base = observe(five);
+    const at = T0 + timeout + 1;
+    // Never synced: its launch never showed an instance in time.
+    const launching: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'a', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
+    const never = think(five, stateFor(five, base, { operation: launching, nextServerId: 5 }), base, at);
+    expect(never.state.retiredIds).toEqual([{ serverId: 4, since: at }]);
+    // Seen synced (its reconfig was due), then its instance terminated: it may have served.
+    const reconfiguring: Operation = { ...launching, step: 'reconfiguring' };
+    const gone = { ...base, instances: [...base.instances, instance(4, 'terminated', 'a')] };
+    const served = think(five, stateFor(five, gone, { operation: reconfiguring, nextServerId: 5 }), gone, at);
+    // No never-served record: without one its id is judged as served (sessions read, a write past its removal).
+    expect(served.state.retiredIds).toEqual([]);
+  });
+
+  it('counts launch failures per launch template: a failure under another template starts the count again', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'a', startedAt: T0, step: 'syncing', stepSince: T0, why: 'voters 3 -> 5' };
+    const base = observe(five);
+    const observed = { ...base, instances: [...base.instances, instance(4, 'stopped', 'a')] };
+    const other = { count: 2, faulty: 2, lastAt: T0 - 1, template: 'old' };
+    const thought = think(five, stateFor(five, observed, { operation: op, launchFailures: other }), observed, T0 + 1_000);
+    expect(thought.state.launchFailures).toEqual({ count: 1, faulty: 0, lastAt: T0 + 1_000, template: '' });
+  });
 });
