@@ -104,4 +104,15 @@ describe('FileStateStore lease under its mutex', () => {
     writeFileSync(file, JSON.stringify({ holder: 'a' }));
     await expect(s.holdsLease(lease, Date.now())).rejects.toThrow(`lease file ${file}`);
   });
+
+  it('names who holds the lease when it refuses a state write, or nobody', async () => {
+    const { store: s } = store();
+    const now = Date.now();
+    const a = await s.acquireLease('orders', 'a', 1_000, now);
+    if (!a) throw new Error('lease');
+    await s.acquireLease('orders', 'b', 60_000, now + 2_000);
+    await expect(s.writeState('orders', initialState('orders'), a)).rejects.toThrow('lease on orders lost (token 1, now held by b): nothing written');
+    const { store: fresh } = store();
+    await expect(fresh.writeState('orders', initialState('orders'), a)).rejects.toThrow('lease on orders lost (token 1, now held by nobody): nothing written');
+  });
 });
