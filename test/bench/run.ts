@@ -1,7 +1,7 @@
 // `npm run bench`: measures, prints a table and writes BENCHMARKS.md with the machine and the date.
 // Figures are measurements on a shared machine, never assertions. `--smoke` runs each part once,
 // briefly, and writes nothing (CI runs it).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { FOLLOW_UP } from '../../lib/controller/triggers.js';
 import { measureAdversarial } from './adversarial.js';
@@ -158,9 +158,15 @@ async function main(): Promise<void> {
   if (!smoke) {
     writeFileSync(
       'BENCHMARKS.md',
-      `# Benchmarks\n\nWritten by \`npm run bench\`. Measured on a shared 2-core machine: read them as orders of magnitude, not SLAs.\n\n${text}\n![A simulated day](docs/img/simulated-day.svg)\n`,
+      `# Benchmarks\n\nWritten by \`npm run bench\`. Measured on a shared 2-core machine: read them as orders of magnitude, not SLAs.\n\n${text}\n![A simulated day](docs/img/simulated-day.svg)\n\n${mutationScores()}`,
     );
   }
+}
+
+/** The mutation scores (`npm run mutation`, hours: not rerun here) are kept by hand in
+ * docs/mutation.md; BENCHMARKS.md carries them as they are. */
+function mutationScores(): string {
+  return readFileSync('docs/mutation.md', 'utf8');
 }
 
 // Clients of a disturbance run that failed may still hold sockets: the bench ends when it is done.
