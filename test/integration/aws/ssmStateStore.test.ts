@@ -210,6 +210,9 @@ describe('SsmStateStore', () => {
     // Later claims: b valid at version 2, then 40 losing writes based on version 1.
     const b = await store.acquireLease('orders', 'b', 60_000, now + 61_000);
     if (!b) throw new Error('lease');
+    ssm.mock.resetHistory();
+    expect(await store.holdsLease(b, now + 62_000)).toBe(true); // version 2, based on 1: valid as it is
+    expect(ssm.mock.commandCalls(GetParameterHistoryCommand)).toHaveLength(0);
     for (let i = 0; i < 40; i++) ssm.set(name, JSON.stringify({ holder: `loser-${i}`, expiresAt: now + 120_000, basedOn: 1 }));
     ssm.mock.resetHistory();
     expect(await store.holdsLease(b, now + 62_000)).toBe(true);
