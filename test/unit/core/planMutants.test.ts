@@ -109,6 +109,8 @@ describe('the operation state machine', () => {
     const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
     expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
     expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
+    // The rollback is a removal of its own, already at its terminating step.
+    expect(thought.state.operation).toMatchObject({ kind: 'remove', id: `remove-4-${(T0 + 5_000).toString(36)}`, step: 'terminating', stepSince: T0 + 5_000 });
   });
 
   it('follows a joiner the fleet lists in another zone than the operation asked, and avoids the one asked', () => {
