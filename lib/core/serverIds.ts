@@ -195,7 +195,9 @@ export function retire(records: readonly RetiredId[], serverId: ServerId, now: n
  * removal a write has passed (without a record a served id is judged by observation alone). */
 export function retiredStillNeeded(records: readonly RetiredId[], x: Pick<IdInputs, 'config' | 'committedZxid' | 'operation'>): RetiredId[] {
   return records.filter((r) => {
-    if (x.config.members.some((m) => m.serverId === r.serverId) || x.operation?.serverId === r.serverId) return false;
+    // Handed out again: a removal of that id (a rollback stopping its joiner) is no new holder.
+    const handedOut = x.operation !== undefined && x.operation.kind !== 'remove' && x.operation.serverId === r.serverId;
+    if (x.config.members.some((m) => m.serverId === r.serverId) || handedOut) return false;
     if (!('configVersion' in r)) return true;
     const removedAt = BigInt(`0x${r.configVersion}`);
     return x.config.version <= removedAt && x.committedZxid <= removedAt;

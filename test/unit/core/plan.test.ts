@@ -71,6 +71,15 @@ describe('plan: the next safe step', () => {
     expect(late.state.operation).toMatchObject({ kind: 'remove', serverId: 4 });
   });
 
+  it('keeps the never-served record of a joiner rolled back before it synced while its instance is stopped', () => {
+    const op = { kind: 'add' as const, id: 'add-4', serverId: 4, role: 'voter' as const, zone: 'a', startedAt: T0, step: 'syncing' as const, stepSince: T0, why: 'voters 3 -> 5' };
+    const observed: Observation = { ...observe(spec), probes: [...observe(spec).probes, notServing(4)], instances: [1, 2, 3, 4].map((id) => instance(id)) };
+    const bigger = testSpec({ voters: { desired: 5 } });
+    const late = think(bigger, stateFor(bigger, observed, { operation: op }), observed, T0 + 601_000);
+    expect(late.state.operation).toMatchObject({ kind: 'remove', serverId: 4 });
+    expect(late.state.retiredIds).toEqual([{ serverId: 4, since: T0 + 601_000 }]);
+  });
+
   it('sends the next servers to another zone for 30 min once a joiner there did not start in time, and says why', () => {
     const bigger = testSpec({ voters: { desired: 5 } });
     const observed: Observation = { ...observe(bigger), instances: [instance(1, 'running', 'a'), instance(2, 'running', 'b'), instance(3, 'running', 'c')] };
