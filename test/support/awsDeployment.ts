@@ -4,7 +4,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import type { StatusView } from '../../lib/controller/index.js';
 import { loopbackSubnets, startAwsWorld, type AwsWorld } from './awsWorld/index.js';
-import { waitFor } from './wait.js';
+import { StepFailedError, waitFor } from './wait.js';
 
 // A deployment of the controller on the AWS test world: the real `tick` and `manual` handlers
 // (middy, Powertools and all) with their SDK clients pointed at the world, one cluster's spec set
@@ -80,7 +80,7 @@ export async function startAwsDeployment(options: { dir?: string; cluster?: stri
       const answer = await d.wake(SCHEDULE);
       const result = answer.find((r) => r.cluster === cluster);
       if (!result) throw new Error(`no tick result for ${cluster}: ${JSON.stringify(answer)}`);
-      if (result.error) throw new Error(`tick failed: ${result.error.message}`);
+      if (result.error) throw new StepFailedError(`tick failed: ${result.error.message}`);
       return result;
     },
     manual: (event) => manualHandler(event, CONTEXT),

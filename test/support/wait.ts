@@ -9,15 +9,18 @@ export interface WaitOptions {
   readonly fatal?: (err: unknown) => boolean;
 }
 
-/** What a probe never polls past: a failed `expect` inside it, a bug in the code it runs, or a tick
- * that failed (test/support/awsDeployment.ts throws `tick failed: ...`): a heal must get there
- * without one. */
-export function isFailure(err: unknown): boolean {
-  if (err instanceof ReferenceError || err instanceof SyntaxError) return true;
-  return err instanceof Error && (err.name === 'AssertionError' || err.message.startsWith(TICK_FAILED));
+/** A probe's step that failed for real (a tick that failed): a wait never polls past it. */
+export class StepFailedError extends Error {
+  override name = 'StepFailedError';
 }
 
-const TICK_FAILED = 'tick failed: ';
+/** What a probe never polls past: a failed `expect` inside it, a bug in the code it runs, or a step
+ * that failed (StepFailedError, e.g. a failed tick of the AWS deployment): a heal must get there
+ * without one. */
+export function isFailure(err: unknown): boolean {
+  if (err instanceof ReferenceError || err instanceof SyntaxError || err instanceof StepFailedError) return true;
+  return err instanceof Error && err.name === 'AssertionError';
+}
 
 /** A wait that ran out of time: says how often the probe threw, and keeps the last error as its cause. */
 export class WaitTimeoutError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WaitTimeoutError, waitFor } from '../support/wait.js';
+import { StepFailedError, WaitTimeoutError, waitFor } from '../support/wait.js';
 
 // The tests' one wait: it polls past a state not reached yet, never past a real failure, and says
 // on timeout what the probe last threw.
@@ -64,7 +64,7 @@ describe('waitFor', () => {
     let polls = 0;
     const failing = waitFor('a heal', () => {
       polls++;
-      throw new Error('tick failed: lease of orders lost');
+      throw new StepFailedError('tick failed: lease of orders lost');
     }, { timeoutMs: 5_000, intervalMs: 1 });
     await expect(failing).rejects.toThrow('tick failed: lease of orders lost');
     expect(polls).toBe(1);
