@@ -8,7 +8,7 @@ import { describeChange } from './membershipChange.js';
 import { MAX_COUNT, MAX_ZONES_AVOIDED, TEXT_BYTES } from './limits.js';
 import { clipText } from './text.js';
 import { placementCandidates, type PlacementInput } from './placement.js';
-import { votersOf, type ConfigMember, type EnsembleConfig, type LaunchRole, type Role, type ServerId } from './model.js';
+import type { ConfigMember, EnsembleConfig, LaunchRole, Role, ServerId } from './model.js';
 import { liveInstance, type Instance, type Observation } from './observation.js';
 import { hasQuorum, leaderOf, syncedIds, voterIds } from './quorum.js';
 import { reconfigSafety } from './quorumSafety.js';
@@ -139,8 +139,8 @@ function spareFor(ctx: Context, spares: readonly ServerId[], leaving: ServerId):
     return instance?.state === 'running' && ctx.synced.has(id) ? [instance] : [];
   });
   const zone = zoneOf(ctx, leaving);
-  const staying = votersOf(ctx.config.members).filter((m) => m.serverId !== leaving);
-  const votersIn = (z: string): number => staying.filter((m) => zoneOf(ctx, m.serverId) === z).length;
+  const voters = staying(ctx, 'voter', leaving);
+  const votersIn = (z: string): number => voters.filter((m) => m.zone === z).length;
   return [...ready].sort((a, b) => Number(b.zone === zone) - Number(a.zone === zone) || votersIn(a.zone) - votersIn(b.zone) || a.serverId - b.serverId)[0];
 }
 
