@@ -135,12 +135,13 @@ describe('membership changes on a real ensemble', () => {
       const newLeader = await leaderHealth(ensemble, remaining);
       expect(remaining).toContain(newLeader.id);
       console.info(`leader removal answered via ${result.outcome === 'committed' ? result.via : result.outcome}`);
+      // The writer still writes once the leader is gone: the writes checked below span every change.
+      await writer.acknowledgesMore(10, SYNC_TIMEOUT_MS);
     } finally {
       await admin.close();
       const report = await writer.stop();
       const alive = ensemble.fleet.list().filter((s) => s.pid !== undefined).map((s) => s.serverId);
       console.info(`writer: ${report.acknowledged.length} acknowledged, failures ${JSON.stringify(report.failures)}, longest gap ${report.longestGapMs} ms`);
-      expect(report.acknowledged.length).toBeGreaterThan(100);
       expect(await missingWrites(ensemble.connectString(alive), report.acknowledged)).toEqual([]);
       await ensemble.stop();
     }

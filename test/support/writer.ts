@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeExistsError, ZooKeeperSession } from '../../lib/zk/index.js';
+import { waitFor } from './wait.js';
 
 // A client that keeps writing while the ensemble changes, so tests can check that no acknowledged
 // write is lost. Bounded in rate and lifetime; loopback only.
@@ -13,6 +14,11 @@ export interface WriterReport {
 }
 
 export interface Writer {
+  /**
+   * Resolves once `count` more writes are acknowledged than when called: the writer still writes
+   * after a change. Tests assert this instead of a total, which depends on the machine's speed.
+   */
+  acknowledgesMore(count: number, timeoutMs: number): Promise<void>;
   stop(): Promise<WriterReport>;
 }
 
@@ -43,6 +49,10 @@ export async function startWriter(connectString: string, { ratePerSecond = 100, 
     }
   })();
   return {
+    async acknowledgesMore(count, timeoutMs) {
+      const target = acknowledged.length + count;
+      await waitFor(`${count} more acknowledged writes (${acknowledged.length} so far)`, () => (acknowledged.length >= target ? true : undefined), { timeoutMs });
+    },
     async stop() {
       running = false;
       await loop;
