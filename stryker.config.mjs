@@ -7,7 +7,7 @@
 // first failure). Incremental: a rerun after a small change only tests the mutants it touched.
 //
 // Scores per file, before and after issue 18, the mutants that survive and why (equivalent, or not
-// killed yet): docs/mutation.md (BENCHMARKS.md carries it). Not measured yet: serverIds, planRest.
+// killed yet): docs/mutation.md (BENCHMARKS.md carries it).
 import { readFileSync } from 'node:fs';
 
 /** The lines of top-level `function name(` up to its closing `}` (first column), as Stryker's
@@ -55,10 +55,11 @@ const SETS = {
   serverIds: ['idInputs', 'firstUnusedId', 'holdsOn', 'sessionHolds', 'sessionOwner', 'allocateServerId', 'retire', 'retiredStillNeeded'].map((name) => fn('lib/core/serverIds.ts', name)),
   // The operation state machine: startRemove, advance, reconfigure, launch and abandon.
   plan: ['startRemove', 'advance', 'reconfigure', 'launch', 'abandon'].map((name) => fn('lib/core/plan.ts', name)),
-  // The rest of plan.ts that keeps a rule: plan() (an unclear picture, pause) and pickRemoval (failed
-  // first, the leader last). Left out: the spare swap, next(), the starts of operations, state
-  // bookkeeping, placement's and strategies' inputs.
-  planRest: ['plan', 'pickRemoval'].map((name) => fn('lib/core/plan.ts', name)),
+  // The rest of plan.ts that keeps a rule: plan() (an unclear picture, pause), the hot spare swap
+  // (one synced spare in for one voter out) and its choice of spare, pickRemoval (failed first, the
+  // leader last), what ends an operation, the launch hold, the version check and isSwap. Left out:
+  // next(), the starts of operations, placement's and strategies' inputs.
+  planRest: ['plan', 'swapInSpare', 'spareFor', 'pickRemoval', 'withoutOperation', 'launchHeld', 'unsafeVersions', 'isSwap'].map((name) => fn('lib/core/plan.ts', name)),
 };
 const set = process.env.MUTATION_SET;
 if (set !== undefined && !(set in SETS)) throw new Error(`MUTATION_SET=${set}: one of ${Object.keys(SETS).join(', ')}`);
