@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { jsonLog } from '../../lib/adapters/local/index.js';
 import { ClusterSpecSchema, initialState } from '../../lib/config/index.js';
 import { adminServerFor, runTick, tickCluster, type Deps } from '../../lib/controller/index.js';
-import type { StateStore } from '../../lib/ports/index.js';
+import type { EnsembleSession, StateStore } from '../../lib/ports/index.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
+import { modelHost } from '../../lib/sim/modelFleet.js';
+import type { ServerId } from '../../lib/core/index.js';
 import { modelDeps } from '../support/modelPorts.js';
 import { config, instance, hostOf, serving, testSpec } from '../support/world.js';
 
@@ -54,30 +56,27 @@ async function setup(clusters: string[]) {
   return { memory, models, deps, calls, acts };
 }
 
-/** The same deps, with every admin session's confirmWrite recorded in `acts` and made to fail
- * while `failing.now` is true. */
-function confirming(deps: Deps, acts: string[], failing: { now: boolean }): Deps {
+/** The same deps, with every admin session the tick opens (to `connect`) changed by `wrap`. */
+function wrappingSessions(deps: Deps, wrap: (session: EnsembleSession, connect: string) => EnsembleSession): Deps {
   return {
     ...deps,
     portsFor: async (cluster, spec) => {
       const ports = await deps.portsFor(cluster, spec);
-      return {
-        ...ports,
-        ensemble: {
-          open: async (connect) => {
-            const session = await ports.ensemble.open(connect);
-            return {
-              ...session,
-              confirmWrite: async () => {
-                acts.push('confirmWrite');
-                if (failing.now) throw new Error('confirmation write timed out');
-              },
-            };
-          },
-        },
-      };
+      return { ...ports, ensemble: { open: async (connect) => wrap(await ports.ensemble.open(connect), connect) } };
     },
   };
+}
+
+/** The same deps, with every admin session's confirmWrite recorded in `acts` and made to fail
+ * while `failing.now` is true. */
+function confirming(deps: Deps, acts: string[], failing: { now: boolean }): Deps {
+  return wrappingSessions(deps, (session) => ({
+    ...session,
+    confirmWrite: async () => {
+      acts.push('confirmWrite');
+      if (failing.now) throw new Error('confirmation write timed out');
+    },
+  }));
 }
 
 describe('the controller tick', () => {
@@ -279,5 +278,36 @@ describe('the controller tick', () => {
     expect(done).toMatchObject({ outcome: 'acted', step: { kind: 'terminate', serverId: 9 } });
     expect(calls()).toEqual(['confirmWrite', 'confirmWrite', 'terminate']);
     expect(model.servers.get(9)?.state).toBe('terminated');
+  });
+
+  it('sends a reconfig through a member the change leaves alone, even when the config was read through the member it removes', async () => {
+    const { deps, memory, models } = await setup(['orders']);
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 3 }, zones: [{ name: 'a' }] });
+    models.set('orders', new ModelEnsemble(spec, [1, 2, 3, 4, 5]));
+    const planned = await tickCluster(deps, 'orders', { kind: 'manual', command: 'plan' }, { dryRun: true });
+    const removed = planned.step?.kind === 'reconfig' && planned.step.change.kind === 'incremental' ? planned.step.change.remove : [];
+    expect(removed).toHaveLength(1);
+    const leaving = `${modelHost(removed[0] as ServerId)}:${spec.zookeeper.clientPort}`;
+
+    // The leaving member answers the config read first, so the tick's own session is to it.
+    const calls: string[] = [];
+    const routed = wrappingSessions(deps, (session, connect) => ({
+      ...session,
+      readConfig: async () => {
+        if (connect !== leaving) await new Promise((resolve) => setTimeout(resolve, 20));
+        calls.push(`read ${connect}`);
+        return session.readConfig();
+      },
+      reconfig: async (change, from) => {
+        calls.push(`reconfig ${connect}`);
+        return session.reconfig(change, from);
+      },
+    }));
+    expect(await tickCluster(routed, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'reconfig' } });
+    expect(calls[0]).toBe(`read ${leaving}`);
+    const via = calls.filter((c) => c.startsWith('reconfig '));
+    expect(via).toHaveLength(1);
+    expect(via[0]).not.toBe(`reconfig ${leaving}`);
+    expect((await memory.readState('orders'))?.state.operation).toMatchObject({ kind: 'remove', serverId: removed[0] });
   });
 });
