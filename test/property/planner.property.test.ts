@@ -200,8 +200,11 @@ const rules: Record<string, Rule> = {
     if (t.state.operation?.kind !== 'remove' || !t.step.change.kind || t.step.change.kind !== 'incremental') return undefined;
     if (!t.step.change.remove.includes(leader)) return undefined;
     const leaderHealthy = t.detection.verdicts.get(leader)?.status === 'healthy';
+    // A leader due for replacement (requested, noticed, outdated) that scale-in would take anyway
+    // is removed instead of replaced: it leaves either way.
+    const leaving = t.decision.replacements.some((r) => r.serverId === leader);
     const others = c.members.filter((m) => m.role === 'voter' && m.serverId !== leader);
-    return leaderHealthy && others.length > 0 ? `healthy leader ${leader} picked while ${others.length} other voters are there` : undefined;
+    return leaderHealthy && !leaving && others.length > 0 ? `healthy leader ${leader} picked while ${others.length} other voters are there` : undefined;
   },
   'server ids are never reused': (w, t) => {
     if (t.step.kind !== 'launch') return undefined;
