@@ -17,7 +17,8 @@ export async function measureBundles(imports: number): Promise<BundleFigures> {
   try {
     // The two parameters a deploy must name (no wildcard template or role): any well-formed value packages.
     const required = ['--param=launchTemplateId=lt-0abc1234567890def', '--param=instanceRoleArn=arn:aws:iam::123456789012:role/zk-server'];
-    await promisify(execFile)('npx', ['serverless', 'package', '--stage', 'bench', '--package', out, ...required], { timeout: 180_000 });
+    // TMPDIR: serverless-esbuild leaves a zip folder per function there (its cleanup is not recursive).
+    await promisify(execFile)('npx', ['serverless', 'package', '--stage', 'bench', '--package', out, ...required], { timeout: 180_000, env: { ...process.env, TMPDIR: out } });
     const zipBytes: Record<string, number> = {};
     const coldImportMs: Record<string, number[]> = {};
     for (const fn of ['tick', 'manual']) {

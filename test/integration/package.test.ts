@@ -18,7 +18,9 @@ async function packageInto(extraArgs: string[] = []): Promise<{ out: string; res
   const started = Date.now();
   const required = ['--param=launchTemplateId=lt-0abc1234567890def', '--param=instanceRoleArn=arn:aws:iam::123456789012:role/zk-server'];
   await run('npx', ['serverless', 'package', '--stage', 'ci', '--package', out, ...required, ...extraArgs], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' },
+    // serverless-esbuild leaves a 2.5 MB zip folder per function in TMPDIR (its cleanup is not
+    // recursive): in the test root, which the run removes.
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none', TMPDIR: inject('testRoot') },
     timeout: 120_000,
   });
   console.info(`serverless package ${extraArgs.join(' ')}: ${Date.now() - started} ms`);
