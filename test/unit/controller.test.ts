@@ -195,9 +195,12 @@ describe('the controller tick', () => {
     expect(await tickCluster(deps, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'waited', step: { kind: 'wait', blockedBy: 'paused' } });
   });
 
-  it('follows a launch EC2 put in another zone than asked: the operation moves there and the full zone is avoided', async () => {
+  it.each([
+    ['no launch template', undefined, ''],
+    ['launch template version 3', { id: 'lt-0abc', version: '3' }, '3'],
+  ])('follows a launch EC2 put in another zone than asked: the operation moves there and the full zone is avoided (%s)', async (_, launchTemplate, template) => {
     const { deps, memory, calls } = await setup(['orders']);
-    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }, { name: 'b' }] }));
+    await memory.writeSpec('orders', ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }, { name: 'b' }], launchTemplate }));
     const asked: string[] = [];
     const fallback: Deps = {
       ...deps,
@@ -213,7 +216,8 @@ describe('the controller tick', () => {
     const [zone] = asked;
     expect(state?.operation).toMatchObject({ serverId: 4, zone: zone === 'a' ? 'b' : 'a' });
     expect(state?.zonesAvoided.map((z) => z.zone)).toEqual([zone]);
-    expect(state?.launchFailures).toMatchObject({ count: 0, faulty: 0, template: '' });
+    // The move is noted against the template the server was launched from (spread repair waits after it).
+    expect(state?.launchFailures).toMatchObject({ count: 0, faulty: 0, template });
     expect(calls.filter((c) => ['acquireLease', 'writeState', 'releaseLease'].includes(c))).toEqual(['acquireLease', 'writeState', 'writeState', 'releaseLease']);
   });
 
