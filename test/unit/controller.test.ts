@@ -314,4 +314,58 @@ describe('the controller tick', () => {
     expect(via[0]).not.toBe(`reconfig ${leaving}`);
     expect((await memory.readState('orders'))?.state.operation).toMatchObject({ kind: 'remove', serverId: removed[0] });
   });
+
+  it('logs the boot log of a joiner that never joined when it stops it, and reads no boot log for other stops', async () => {
+    const { deps, memory, models } = await setup(['orders']);
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 5 }, zones: [{ name: 'a' }], operationTimeoutSeconds: 30 });
+    await memory.writeSpec('orders', spec);
+    models.set('orders', new ModelEnsemble(spec, [1, 2, 3], { launchTicks: 1, syncTicks: 0, boots: (id) => (id === 4 ? 'never' : 'boots') }));
+    const lines: string[] = [];
+    let now = 1_800_000_000_000;
+    const at: Deps = { ...deps, clock: () => now, log: jsonLog((line) => lines.push(line), 'info') };
+    const read: number[] = [];
+    const reading: Deps = {
+      ...at,
+      portsFor: async (cluster, s) => {
+        const ports = await at.portsFor(cluster, s);
+        return { ...ports, fleet: { ...ports.fleet, bootLog: async (id) => (read.push(id), ports.fleet.bootLog(id)) } };
+      },
+    };
+    expect(await tickCluster(reading, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'launch', serverId: 4 } });
+    // Server 4 never answers: once a step of its add outlasts operationTimeoutSeconds it is rolled back.
+    const steps: string[] = [];
+    for (let i = 0; i < 4 && !steps.includes('terminate'); i++) {
+      now += 31_000;
+      const r = await tickCluster(reading, 'orders', { kind: 'schedule' });
+      steps.push(r.step?.kind ?? r.outcome);
+    }
+    expect(steps.at(-1)).toBe('terminate');
+    expect(read).toEqual([4]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'server 4 failed to join: the last lines of its boot log follow');
+    expect(logged).toMatchObject({ serverId: 4, bootLog: expect.stringContaining('model server 4') });
+
+    // A stray is stopped without its boot log being read.
+    (models.get('orders') as ModelEnsemble).apply({ kind: 'launch', serverId: 9, role: 'observer', zone: 'a', operationId: 'stray', why: '' });
+    for (let i = 0; i < 4 && !steps.includes('terminate 9'); i++) {
+      const r = await tickCluster(reading, 'orders', { kind: 'schedule' });
+      if (r.step?.kind === 'terminate') steps.push(`terminate ${r.step.serverId}`);
+    }
+    expect(steps).toContain('terminate 9');
+    expect(read).toEqual([4]);
+  });
+
+  it('logs a reconfig that did not commit as a warning with its cause, leaving the next tick to decide from what it sees', async () => {
+    const { deps, models } = await setup(['orders']);
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 3 }, zones: [{ name: 'a' }] });
+    const model = new ModelEnsemble(spec, [1, 2, 3, 4, 5]);
+    models.set('orders', model);
+    const lines: string[] = [];
+    const lost = wrappingSessions({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, (session) => ({
+      ...session,
+      reconfig: async () => ({ outcome: 'not-seen', config: model.config, cause: new Error('connection lost before the reply') }),
+    }));
+    expect(await tickCluster(lost, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'reconfig' } });
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.message).startsWith('reconfig '));
+    expect(logged).toEqual([expect.objectContaining({ level: 'warn', message: 'reconfig not-seen: the next tick decides from what it sees', outcome: 'not-seen', cause: 'connection lost before the reply', members: '1:voter,2:voter,3:voter,4:voter,5:voter' })]);
+  });
 });
