@@ -360,12 +360,16 @@ describe('the controller tick', () => {
     const model = new ModelEnsemble(spec, [1, 2, 3, 4, 5]);
     models.set('orders', model);
     const lines: string[] = [];
+    let sent = 0;
     const lost = wrappingSessions({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, (session) => ({
       ...session,
-      reconfig: async () => ({ outcome: 'not-seen', config: model.config, cause: new Error('connection lost before the reply') }),
+      reconfig: async () => (sent++, { outcome: 'not-seen', config: model.config, cause: new Error('connection lost before the reply') }),
     }));
     expect(await tickCluster(lost, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'reconfig' } });
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.message).startsWith('reconfig '));
     expect(logged).toEqual([expect.objectContaining({ level: 'warn', message: 'reconfig not-seen: the next tick decides from what it sees', outcome: 'not-seen', cause: 'connection lost before the reply', members: '1:voter,2:voter,3:voter,4:voter,5:voter' })]);
+    // The config still has the member: the next tick sends the same reconfig again, its state unchanged.
+    expect(await tickCluster(lost, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'reconfig' } });
+    expect(sent).toBe(2);
   });
 });
