@@ -45,8 +45,10 @@ const SETS = {
   // store's claim/check/release and its mutex.
   lease: [
     'lib/controller/fence.ts',
-    between('lib/controller/tick.ts', 'const acts =', 'await deps.store.releaseLease(lease);'),
+    between('lib/controller/tick.ts', 'if (!acts(step) && isDeepStrictEqual', 'await deps.store.releaseLease(lease);'),
+    fn('lib/controller/tick.ts', 'acts'),
     fn('lib/controller/tick.ts', 'execute'),
+    fn('lib/controller/tick.ts', 'withAdmin'),
     fn('lib/config/documents.ts', 'leaseHolds'),
     between(SSM, 'async writeState(', 'async readRequests('),
     between(SSM, 'private async validLease(', 'private async readOnce('),

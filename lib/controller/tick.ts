@@ -3,14 +3,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
 import {
+  changeTouches,
   connectStrings,
   fitState,
-  hasQuorum,
   launchLanded,
   hexVersion,
-  syncedIds,
   think,
-  voterIds,
   type EnsembleConfig,
   type FailureReport,
   type Observation,
@@ -138,22 +136,22 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
     const observed = await observe({ spec, state, ports, store: deps.store, load: deps.load, now, log });
     session = observed.session;
     const thought = think(spec, observed.state, observed.observation, now);
-    deps.recorder?.({ cluster, now, spec, state: observed.state, observation: observed.observation, step: thought.step });
-    const common = { step: thought.step, reports: thought.detection.reports, thought, observation: observed.observation };
+    const { step } = thought;
+    deps.recorder?.({ cluster, now, spec, state: observed.state, observation: observed.observation, step });
+    const common = { step, reports: thought.detection.reports, thought, observation: observed.observation };
 
     const metrics = tickMetrics(cluster, now, observed.observation, thought);
     await deps.metrics.publish(metrics).catch((err: unknown) => log.warn('metrics not published', { error: toControllerError(err) }));
     for (const report of thought.detection.reports) log.warn('failure report', { ...report });
-    log.info(thought.step.why, { step: thought.step.kind, ...decisionFields(observed.observation, thought, metrics) });
+    log.info(step.why, { step: step.kind, ...decisionFields(observed.observation, thought, metrics) });
 
-    if (options.dryRun) return result('planned', thought.step.why, common);
+    if (options.dryRun) return result('planned', step.why, common);
     if (observed.observation.config.readable) {
       const { config } = observed.observation.config;
       await deps.store.publishConnectString(cluster, (published) => connectStrings(spec, config, observed.observation.probes, thought.state.roundRobinCursor, published));
     }
-    const acts = thought.step.kind === 'launch' || thought.step.kind === 'reconfig' || thought.step.kind === 'terminate';
-    if (!acts && isDeepStrictEqual(thought.state, state)) {
-      return result(thought.step.kind === 'none' ? 'steady' : 'waited', thought.step.why, common);
+    if (!acts(step) && isDeepStrictEqual(thought.state, state)) {
+      return result(step.kind === 'none' ? 'steady' : 'waited', step.why, common);
     }
 
     const lease = await deps.store.acquireLease(cluster, `${deps.holder}:${tickId}`, deps.leaseTtlMs, deps.clock());
@@ -168,14 +166,14 @@ export async function tickCluster(deps: Deps, cluster: string, trigger: Trigger,
         return result('lease-held', 'the state changed since it was read: another controller acted; next tick re-plans', common);
       }
       await deps.store.writeState(cluster, thought.state, lease); // write-ahead: a crash from here on is resumed
-      if (!acts) return result('waited', thought.step.why, common);
-      const landed = await execute(thought.step, { spec, ports, session, sessionServer: observed.sessionServer, observation: observed.observation, log, fence: fenceFor(deps, lease) });
-      if (landed && thought.step.kind === 'launch') {
+      if (!acts(step)) return result('waited', step.why, common);
+      const landed = await execute(step, { spec, ports, session, sessionServer: observed.sessionServer, observation: observed.observation, log, fence: fenceFor(deps, lease) });
+      if (landed) {
         // EC2 put the server in another zone (no capacity where asked): the state follows it.
-        const moved = launchLanded(thought.state, thought.step.serverId, landed.zone, deps.clock(), spec.launchTemplate?.version ?? '');
+        const moved = launchLanded(thought.state, landed.serverId, landed.zone, deps.clock(), spec.launchTemplate?.version ?? '');
         if (moved !== thought.state) await deps.store.writeState(cluster, fitState(moved), lease);
       }
-      return result('acted', thought.step.why, common);
+      return result('acted', step.why, common);
     } finally {
       await deps.store.releaseLease(lease);
     }
@@ -200,24 +198,30 @@ interface Execution {
   readonly fence: (call: keyof typeof CALL_MAX_MS) => Promise<void>;
 }
 
+/** The steps that change the ensemble or the fleet: taken under the lease, after the write-ahead. */
+type Act = Extract<Step, { kind: 'launch' | 'reconfig' | 'terminate' }>;
+
+function acts(step: Step): step is Act {
+  return step.kind === 'launch' || step.kind === 'reconfig' || step.kind === 'terminate';
+}
+
 /** Runs the step; a launch answers where the server really went. */
-async function execute(step: Step, x: Execution): Promise<{ zone: string } | undefined> {
-  const config = x.observation.config.readable ? x.observation.config.config : undefined;
+async function execute(step: Act, x: Execution): Promise<{ serverId: ServerId; zone: string } | undefined> {
+  // The core plans no act without a readable config (an unclear picture changes nothing).
+  if (!x.observation.config.readable) throw new Error(`${step.kind} planned without a readable config`);
+  const { config } = x.observation.config;
   switch (step.kind) {
     case 'launch': {
-      if (!config) throw new Error('launch planned without a readable config');
       const request = await launchRequest(x.spec, x.ports, step, { kind: 'join', committed: config.members });
       await x.fence('launch');
       const instance = await x.ports.fleet.launch(request);
       x.log.info(`launched server ${step.serverId}`, { serverId: step.serverId, instanceId: instance.instanceId, zone: instance.zone });
-      return { zone: instance.zone };
+      return { serverId: step.serverId, zone: instance.zone };
     }
     case 'reconfig': {
-      if (!config) throw new Error('reconfig planned without a readable config');
       await x.fence('reconfig');
       const { change } = step;
-      const changed = (id: ServerId): boolean => (change.kind === 'incremental' ? change.remove.includes(id) || change.add.some((m) => m.serverId === id) : true);
-      const outcome = await withAdmin(x, config, (id) => !changed(id), (admin) => admin.reconfig(change, config));
+      const outcome = await withAdmin(x, config, (admin) => admin.reconfig(change, config), (id) => !changeTouches(change, id));
       const fields = { outcome: outcome.outcome, configVersion: hexVersion(outcome.config.version), members: outcome.config.members.map((m) => `${m.serverId}:${m.role}`).join(',') };
       if (outcome.outcome === 'committed') x.log.info(`reconfig committed (${outcome.via})`, fields);
       else x.log.warn(`reconfig ${outcome.outcome}: the next tick decides from what it sees`, { ...fields, cause: outcome.cause.message });
@@ -227,19 +231,18 @@ async function execute(step: Step, x: Execution): Promise<{ zone: string } | und
       // The removed server stops only after a later write went through the new quorum.
       await x.fence('terminate');
       if (step.bootLog) await keepBootLog(step.serverId, x);
-      if (config && hasQuorum(voterIds(config.members), syncedIds(x.observation.probes))) await withAdmin(x, config, (id) => id !== step.serverId, (admin) => admin.confirmWrite());
+      // Never a member (the core stops none before its removal committed): any member may confirm.
+      await withAdmin(x, config, (admin) => admin.confirmWrite());
       await x.ports.fleet.terminate(step.serverId);
       x.log.info(`terminated server ${step.serverId}`, { serverId: step.serverId });
       return;
     }
-    default:
-      return;
   }
 }
 
 /** Runs `call` on an admin session to the member adminServerFor picks (one the change leaves as it
  * is, if there is one): the observed session when it is connected there, else one opened for it. */
-async function withAdmin<T>(x: Execution, config: EnsembleConfig, untouched: (id: ServerId) => boolean, call: (admin: EnsembleSession) => Promise<T>): Promise<T> {
+async function withAdmin<T>(x: Execution, config: EnsembleConfig, call: (admin: EnsembleSession) => Promise<T>, untouched: (id: ServerId) => boolean = () => true): Promise<T> {
   const probes = x.observation.probes;
   const { instances } = x.observation;
   const member = adminServerFor(config, probes, instances, untouched, x.sessionServer) ?? adminServerFor(config, probes, instances, () => true, x.sessionServer);

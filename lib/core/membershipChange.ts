@@ -23,6 +23,12 @@ export function applyChange(members: readonly ConfigMember[], change: Membership
   return sortMembers([...kept, ...added.values()]);
 }
 
+/** Whether `change` adds, removes or re-roles server `id`; a whole new member list touches every
+ * member. A reconfig goes through a member it leaves alone, so the reply comes from one that stays. */
+export function changeTouches(change: MembershipChange, id: ServerId): boolean {
+  return change.kind === 'incremental' ? change.remove.includes(id) || change.add.some((m) => m.serverId === id) : true;
+}
+
 /** True when `config` holds exactly what `change` asked of `before`: how a reconfig whose reply was
  * lost is recognised as committed. */
 export function changeIsApplied(before: readonly ConfigMember[], change: MembershipChange, config: EnsembleConfig): boolean {

@@ -278,8 +278,10 @@ describe('the controller tick', () => {
     const short = await tickCluster({ ...confirming(deps, acts, failing), leaseTtlMs: 44_000, clock: () => 1_800_000_000_000 }, 'orders', { kind: 'schedule' });
     expect(short.why).toBe('terminate on orders not started: the lease has 44000 ms left and the step may take 45000 ms');
     expect(calls()).toEqual(['confirmWrite']);
-    const done = await tickCluster(confirming(deps, acts, failing), 'orders', { kind: 'schedule' });
+    const lines: string[] = [];
+    const done = await tickCluster({ ...confirming(deps, acts, failing), log: jsonLog((line) => lines.push(line), 'info') }, 'orders', { kind: 'schedule' });
     expect(done).toMatchObject({ outcome: 'acted', step: { kind: 'terminate', serverId: 9 } });
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'terminated server 9')).toMatchObject({ serverId: 9 });
     expect(calls()).toEqual(['confirmWrite', 'confirmWrite', 'terminate']);
     expect(model.servers.get(9)?.state).toBe('terminated');
   });

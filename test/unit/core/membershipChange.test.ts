@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyChange,
   changeIsApplied,
+  changeTouches,
   describeChange,
   hasQuorum,
   leaderOf,
@@ -30,6 +31,15 @@ describe('applyChange', () => {
   it('takes a whole new member list as it is, sorted', () => {
     const replace: MembershipChange = { kind: 'replace', members: [member(spec, 7), member(spec, 2)], fromVersion: 1n };
     expect(applyChange(three.members, replace).map((m) => m.serverId)).toEqual([2, 7]);
+  });
+});
+
+describe('changeTouches: the members a reconfig must not be sent through', () => {
+  it('touches the members it removes and the ones it adds or re-roles, and no other; a whole new list touches all', () => {
+    const promote = change([{ ...member(spec, 3), role: 'observer' }, member(spec, 5)], [2]);
+    expect([1, 2, 3, 4, 5, 6].filter((id) => changeTouches(promote, id))).toEqual([2, 3, 5]);
+    expect([1, 2, 3].filter((id) => changeTouches(change([], [1]), id))).toEqual([1]);
+    expect([1, 2, 3].filter((id) => changeTouches({ kind: 'replace', members: three.members, fromVersion: 1n }, id))).toEqual([1, 2, 3]);
   });
 });
 
