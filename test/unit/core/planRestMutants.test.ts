@@ -73,3 +73,114 @@ describe('what ends an operation', () => {
     expect(planned.state.health).toEqual([evidence(2)]);
   });
 });
+
+describe('launches after failed ones', () => {
+  const grow = testSpec({ observers: { desired: 1 } });
+  const observed = observe(grow);
+  const why = 'observers 0 -> 1: spec asks for 1 (bounds 0..10)';
+  const at = (spec: typeof grow, launchFailures: ControllerState['launchFailures'], now: number) => think(spec, stateFor(spec, observed, { launchFailures }), observed, now).step;
+
+  it('backs off a minute after one failed launch, and launches again when the minute is over', () => {
+    const once = { count: 1, faulty: 0, lastAt: T0, template: '' };
+    expect(at(grow, once, T0 + 30_000)).toEqual({ kind: 'wait', blockedBy: 'launch-backoff', why: `${why}: but the last 1 launch(es) from this launch configuration failed; next launch in 1 min` });
+    expect(at(grow, once, T0 + 60_000)).toMatchObject({ kind: 'launch', serverId: 4, role: 'observer' });
+  });
+
+  it('does not hold a launch back for a fallback that was no failure (EC2 moved a launch to another zone)', () => {
+    expect(at(grow, { count: 0, faulty: 0, lastAt: T0, template: '' }, T0 + 1_000)).toMatchObject({ kind: 'launch', serverId: 4 });
+  });
+
+  it('stops launches from a template version whose last three servers ran and never joined, for 6 h', () => {
+    const pinned = testSpec({ observers: { desired: 1 }, launchTemplate: { id: 'lt-0abc', version: '7' } });
+    const faulty = { count: 3, faulty: 3, lastAt: T0, template: '7' };
+    expect(at(pinned, faulty, T0 + 3_600_000)).toEqual({
+      kind: 'wait',
+      blockedBy: 'launch-failing',
+      why: `${why}: but 3 new servers in a row from launch template version 7 ran and never joined; launches stopped for another 300 min or until the spec names another version`,
+    });
+    expect(at(pinned, faulty, T0 + 6 * 3_600_000)).toMatchObject({ kind: 'launch', serverId: 4 });
+  });
+});
+
+describe('no operation while a member may not take a reconfig', () => {
+  it('names every member whose ZooKeeper is too old', () => {
+    const five = testSpec({ voters: { desired: 5 } });
+    const base = observe(five);
+    const old: Record<number, string> = { 2: '3.5.8', 3: '3.4.14' };
+    const observed: Observation = { ...base, probes: base.probes.map((p) => (old[p.serverId] ? serving(p.serverId, 'follower', { version: old[p.serverId] }) : p)) };
+    expect(think(five, stateFor(five, observed), observed, T0).step).toEqual({
+      kind: 'wait',
+      blockedBy: 'unsafe-version',
+      why: 'server 2 runs ZooKeeper 3.5.8, 3 runs ZooKeeper 3.4.14: reconfig needs 3.5.9+ / 3.6.2+',
+    });
+  });
+});
+
+describe('which member a scale-in removes, and the sentence it gives', () => {
+  const three = testSpec();
+  const five = observe(three, { voters: [1, 2, 3, 4, 5], leader: 1 });
+  const shrink = 'voters 5 -> 3: spec asks for 3 (bounds 3..7)';
+  const safe = 'old voters 5/5 synced, new 4/4';
+  const reported = (serverId: number): Observation => ({ ...five, requests: { ...five.requests, reports: [{ serverId, reason: 'disk errors', at: T0 - 1_000 }] } });
+
+  it('takes a voter of the most crowded zone (the leader counted there), never the leader, and says which zone', () => {
+    // Zone b holds 1 (the leader) and 4, zone c holds 2 and 5, zone a holds 3.
+    const thought = think(three, stateFor(three, five), five, T0);
+    expect(thought.step.why).toBe(`${shrink}: remove voter 2 (2 has the fewest requests (0 outstanding, 10 connections; others 10+), from zone c which holds 2): remove 2 from config 100000000; ${safe}`);
+    expect(thought.state.roundRobinCursor).toBe(0);
+  });
+
+  it('takes a suspect of the crowded zone first and gives its evidence; a suspect elsewhere waits for spread', () => {
+    const suspect = reported(5);
+    expect(think(three, stateFor(three, suspect), suspect, T0).step.why).toBe(
+      `${shrink}: remove voter 5 (5 has the fewest requests (0 outstanding, 10 connections; the only candidate), from zone c which holds 2; suspect: reported "disk errors", not corroborated by probes yet): remove 5 from config 100000000; ${safe}`,
+    );
+    const alone = reported(3); // zone a holds only 3
+    expect(think(three, stateFor(three, alone), alone, T0).step).toMatchObject({ kind: 'reconfig', change: { remove: [2] } });
+  });
+
+  it('names no zone when every zone holds one of the role, nor when the chosen one has no instance listed', () => {
+    const fewer = testSpec({ observers: { desired: 2 } });
+    const spread = observe(fewer, { observers: [4, 5, 6] }); // b, c, a
+    expect(think(fewer, stateFor(fewer, spread), spread, T0).step.why).toBe(
+      'observers 3 -> 2: spec asks for 2 (bounds 0..10): remove observer 4 (4 has the fewest requests (0 outstanding, 10 connections; others 10+)): remove 4 from config 100000000; old voters 3/3 synced, new 3/3',
+    );
+    const one = testSpec({ observers: { desired: 1 } });
+    const listed = observe(one, { observers: [4, 5] });
+    const unlisted: Observation = { ...listed, instances: listed.instances.filter((i) => i.serverId < 4) };
+    expect(think(one, stateFor(one, unlisted), unlisted, T0).step.why).toBe(
+      'observers 2 -> 1: spec asks for 1 (bounds 0..10): remove observer 4 (4 has the fewest requests (0 outstanding, 10 connections; others 10+)): remove 4 from config 100000000; old voters 3/3 synced, new 3/3',
+    );
+  });
+
+  it('removes a member nobody probed like any other (it serves no known client)', () => {
+    const fewer = testSpec({ observers: { desired: 2 } });
+    const spread = observe(fewer, { observers: [4, 5, 6] });
+    const unprobed: Observation = { ...spread, probes: spread.probes.filter((p) => p.serverId !== 5) };
+    expect(think(fewer, stateFor(fewer, unprobed), unprobed, T0).step).toMatchObject({ kind: 'reconfig', change: { remove: [5] } });
+  });
+
+  it('takes the leader when only it is left, and says so', () => {
+    // The probes call the only observer the leader (a config read that raced an election).
+    const lone = observe(three, { observers: [4], leader: 4 });
+    expect(think(three, stateFor(three, lone), lone, T0).step.why).toBe(
+      'observers 1 -> 0: spec asks for 0 (bounds 0..10): remove observer 4 (4 has the fewest requests (0 outstanding, 10 connections; the only candidate), the leader goes last and only it is left): remove 4 from config 100000000; old voters 3/3 synced, new 3/3',
+    );
+  });
+
+  it('takes a failed member first, the leader only when it is the only failed one, with the failure as the reason (plan given no replacement)', () => {
+    // think never gets here: decide lists every failed member as a replacement, and replacements
+    // come first. plan alone, given a scale-in and no replacement, still removes the failed first.
+    const removalOf = (failed: readonly number[]) => {
+      const observed: Observation = { ...five, instances: five.instances.map((i) => (failed.includes(i.serverId) ? { ...i, state: 'stopped' as const } : i)) };
+      const state = stateFor(three, observed, { roundRobinCursor: 5 });
+      const detection = detect(three, state, observed, T0);
+      const decision = { ...decide(three, state, observed, detection, T0), replacements: [] };
+      return plan(three, state, observed, detection, decision, T0);
+    };
+    const two = removalOf([1, 2]);
+    expect(two.step.why).toBe(`${shrink}: remove voter 2 (instance i-2 is stopped): remove 2 from config 100000000; ${safe}`);
+    expect(two.state.roundRobinCursor).toBe(5);
+    expect(removalOf([1]).step.why).toBe(`${shrink}: remove voter 1 (instance i-1 is stopped): remove 1 from config 100000000; ${safe}`);
+  });
+});
