@@ -453,7 +453,7 @@ function launchHeld(ctx: Context, state: ControllerState, why: string): Plan | u
  * whose version cannot be read), or undefined. */
 function unsafeVersions(ctx: Context, ids: readonly ServerId[]): string | undefined {
   const blocking = membersBlockingReconfig(ctx.observed.probes).filter((b) => ids.includes(b.serverId));
-  return blocking.length > 0 ? `server ${blocking.map((b) => `${b.serverId} runs ZooKeeper ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+` : undefined;
+  return blocking.length > 0 ? `${blocking.map((b) => `server ${b.serverId} runs ZooKeeper ${b.version}`).join(', ')}: reconfig needs 3.5.9+ / 3.6.2+` : undefined;
 }
 
 /** Zone spread (placement.ts: zones not avoided, then the fewest of `placed`, the servers of the

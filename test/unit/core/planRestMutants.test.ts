@@ -111,7 +111,7 @@ describe('no operation while a member may not take a reconfig', () => {
     expect(think(five, stateFor(five, observed), observed, T0).step).toEqual({
       kind: 'wait',
       blockedBy: 'unsafe-version',
-      why: 'server 2 runs ZooKeeper 3.5.8, 3 runs ZooKeeper 3.4.14: reconfig needs 3.5.9+ / 3.6.2+',
+      why: 'server 2 runs ZooKeeper 3.5.8, server 3 runs ZooKeeper 3.4.14: reconfig needs 3.5.9+ / 3.6.2+',
     });
   });
 });
