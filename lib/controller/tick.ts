@@ -9,6 +9,7 @@ import {
   launchLanded,
   hexVersion,
   think,
+  type ConfigMember,
   type EnsembleConfig,
   type FailureReport,
   type Observation,
@@ -240,12 +241,11 @@ async function execute(step: Act, x: Execution): Promise<{ serverId: ServerId; z
   }
 }
 
-/** Runs `call` on an admin session to the member adminServerFor picks (one the change leaves as it
- * is, if there is one): the observed session when it is connected there, else one opened for it. */
-async function withAdmin<T>(x: Execution, config: EnsembleConfig, call: (admin: EnsembleSession) => Promise<T>, untouched: (id: ServerId) => boolean = () => true): Promise<T> {
-  const probes = x.observation.probes;
-  const { instances } = x.observation;
-  const member = adminServerFor(config, probes, instances, untouched, x.sessionServer) ?? adminServerFor(config, probes, instances, () => true, x.sessionServer);
+/** Runs `call` on an admin session to the member adminServerFor picks (one `untouched` accepts, if
+ * there is one): the observed session when it is connected there, else one opened for it. */
+async function withAdmin<T>(x: Execution, config: EnsembleConfig, call: (admin: EnsembleSession) => Promise<T>, untouched?: (id: ServerId) => boolean): Promise<T> {
+  const pick = (accepts: (id: ServerId) => boolean): ConfigMember | undefined => adminServerFor(config, x.observation.probes, x.observation.instances, accepts, x.sessionServer);
+  const member = (untouched ? pick(untouched) : undefined) ?? pick(() => true);
   if (!member) throw new Error('a step planned with no serving member of the config to send it through');
   if (x.session && member.serverId === x.sessionServer) return call(x.session);
   const admin = await x.ports.ensemble.open(`${member.clientHost}:${member.clientPort}`);

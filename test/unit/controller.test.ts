@@ -314,6 +314,7 @@ describe('the controller tick', () => {
     const via = calls.filter((c) => c.startsWith('reconfig '));
     expect(via).toHaveLength(1);
     expect(via[0]).not.toBe(`reconfig ${leaving}`);
+    expect(via[0]).toMatch(new RegExp(`^reconfig 10\\.0\\.[1-5]\\.10:${spec.zookeeper.clientPort}$`));
     expect((await memory.readState('orders'))?.state.operation).toMatchObject({ kind: 'remove', serverId: removed[0] });
   });
 
@@ -361,13 +362,24 @@ describe('the controller tick', () => {
     const spec = ClusterSpecSchema.parse({ cluster: 'orders', voters: { desired: 3 }, zones: [{ name: 'a' }] });
     const model = new ModelEnsemble(spec, [1, 2, 3, 4, 5]);
     models.set('orders', model);
+    const planned = await tickCluster(deps, 'orders', { kind: 'manual', command: 'plan' }, { dryRun: true });
+    const removed = planned.step?.kind === 'reconfig' && planned.step.change.kind === 'incremental' ? planned.step.change.remove : [];
+    // A follower the removal leaves alone answers the config read first: the tick's own session is to it.
+    const staying = `${modelHost([2, 3, 4].find((id) => !removed.includes(id)) as ServerId)}:${spec.zookeeper.clientPort}`;
     const lines: string[] = [];
     let sent = 0;
-    const lost = wrappingSessions({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, (session) => ({
-      ...session,
+    const opened: string[] = [];
+    const lost = wrappingSessions({ ...deps, log: jsonLog((line) => lines.push(line), 'info') }, (session, connect) => ({
+      ...(opened.push(connect), session),
+      readConfig: async () => {
+        if (connect !== staying) await new Promise((resolve) => setTimeout(resolve, 20));
+        return session.readConfig();
+      },
       reconfig: async () => (sent++, { outcome: 'not-seen', config: model.config, cause: new Error('connection lost before the reply') }),
     }));
     expect(await tickCluster(lost, 'orders', { kind: 'schedule' })).toMatchObject({ outcome: 'acted', step: { kind: 'reconfig' } });
+    // The reconfig goes through the session the config was read on: none is opened but the readers' (3).
+    expect(opened).toHaveLength(3);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.message).startsWith('reconfig '));
     expect(logged).toEqual([expect.objectContaining({ level: 'warn', message: 'reconfig not-seen: the next tick decides from what it sees', outcome: 'not-seen', cause: 'connection lost before the reply', members: '1:voter,2:voter,3:voter,4:voter,5:voter' })]);
     // The config still has the member: the next tick sends the same reconfig again, its state unchanged.
