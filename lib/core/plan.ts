@@ -316,9 +316,9 @@ function launch(state: ControllerState, op: Exclude<Operation, { kind: 'remove' 
  * itself, so the next servers go elsewhere for a while. A launch that failed makes the next one back
  * off; one whose server ran and never joined (`join`) counts against the launch template, and after
  * three of those launches stop (launchHeld). */
-function abandon(ctx: Context, state: ControllerState, op: Operation, reason: string, fault: { zone?: boolean; failed?: 'launch' | 'join' } = {}): Plan {
-  const joinFailed = fault.failed === 'join' && op.kind !== 'remove';
-  const launchFailed = fault.failed !== undefined && op.kind !== 'remove';
+function abandon(ctx: Context, state: ControllerState, op: Exclude<Operation, { kind: 'remove' }>, reason: string, fault: { zone?: boolean; failed?: 'launch' | 'join' } = {}): Plan {
+  const joinFailed = fault.failed === 'join';
+  const launchFailed = fault.failed !== undefined;
   const removal: Operation = {
     kind: 'remove',
     id: operationId('remove', op.serverId, ctx.now),
@@ -329,7 +329,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
     why: `rolled back ${op.kind} of server ${op.serverId}: ${reason}`,
     ...(launchFailed ? { joinFailed: true as const } : {}),
   };
-  const avoided = fault.zone && op.kind !== 'remove' ? avoiding(state, op.zone, `server ${op.serverId}: ${reason}`, ctx.now) : state.zonesAvoided;
+  const avoided = fault.zone ? avoiding(state, op.zone, `server ${op.serverId}: ${reason}`, ctx.now) : state.zonesAvoided;
   const template = ctx.spec.launchTemplate?.version ?? '';
   const before = state.launchFailures?.template === template ? state.launchFailures : undefined;
   const launchFailures = launchFailed
@@ -337,7 +337,7 @@ function abandon(ctx: Context, state: ControllerState, op: Operation, reason: st
     : state.launchFailures;
   // A joiner never seen synced served no client (a server serves only once synced): its id comes
   // back as soon as its instance is gone. One seen synced may have, whether or not it was added.
-  const neverServed = op.kind !== 'remove' && op.step !== 'reconfiguring' && !memberOf(ctx.config, op.serverId);
+  const neverServed = op.step !== 'reconfiguring' && !memberOf(ctx.config, op.serverId);
   const retiredIds = neverServed ? retire(state.retiredIds, op.serverId, ctx.now, undefined) : state.retiredIds;
   const rolledBack = { ...state, operation: removal, zonesAvoided: avoided, retiredIds, ...(launchFailures ? { launchFailures } : {}) };
   const advanced = advance(ctx, rolledBack, removal);

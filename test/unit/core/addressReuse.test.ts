@@ -33,4 +33,22 @@ describe('an address EC2 reused', () => {
     expect(reconfigOf(thought.step)).toEqual({ add: [], remove: [6] });
     expect(thought.step.why).toMatch(/^replace voter 6: instance i-6 is terminated; its address 10\.0\.0\.6 is server 7's now \(EC2 reused it\): removed first/);
   });
+
+  it('rolls back a replacement that got the address of a member other than the one it replaces', () => {
+    const replacing: Operation = { kind: 'replace', id: 'replace-7-x', serverId: 7, replaces: 2, role: 'voter', zone: 'c', startedAt: T0 - 5000, step: 'syncing', stepSince: T0 - 3000, why: 'replace voter 2' };
+    const three = testSpec();
+    const observed = at(instanceIs(observe(three, { joiners: [7], down: [2] }), 2, 'terminated'), 7, '10.0.0.3');
+    const thought = think(three, stateFor(three, observed, { operation: replacing }), observed, T0);
+    expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 7 });
+    expect(thought.state.operation?.why).toBe('rolled back replace of server 7: its address 10.0.0.3 is member 3\'s (EC2 reused it)');
+  });
+});
+
+describe('a replacement whose replaced member already left the config', () => {
+  it('adds the synced joiner alone: the reconfig removes no server that is not a member', () => {
+    const three = testSpec();
+    const replacing: Operation = { kind: 'replace', id: 'replace-7-x', serverId: 7, replaces: 4, role: 'voter', zone: 'c', startedAt: T0 - 5000, step: 'syncing', stepSince: T0 - 3000, why: 'replace voter 4' };
+    const observed = observe(three, { voters: [1, 2, 3], joiners: [7] });
+    expect(reconfigOf(think(three, stateFor(three, observed, { operation: replacing }), observed, T0).step)).toEqual({ add: [[7, 'voter']], remove: [] });
+  });
 });
