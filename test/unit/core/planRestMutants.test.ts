@@ -130,6 +130,13 @@ describe('which member a scale-in removes, and the sentence it gives', () => {
     expect(thought.state.roundRobinCursor).toBe(0);
   });
 
+  it('takes the slowest voter of the crowded zone with the least-response-time strategy', () => {
+    const slowest = testSpec({ strategies: { removal: 'least-response-time' } });
+    const latency = (avg: number) => ({ latencyMs: { min: 0, avg, max: avg * 2 } });
+    const observed: Observation = { ...five, probes: five.probes.map((p) => (p.serverId === 2 ? serving(2, 'follower', latency(3)) : p.serverId === 5 ? serving(5, 'follower', latency(40)) : p)) };
+    expect(think(slowest, stateFor(slowest, observed), observed, T0).step).toMatchObject({ kind: 'reconfig', change: { remove: [5] } });
+  });
+
   it('takes a suspect of the crowded zone first and gives its evidence; a suspect elsewhere waits for spread', () => {
     const suspect = reported(5);
     expect(think(three, stateFor(three, suspect), suspect, T0).step.why).toBe(
