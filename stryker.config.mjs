@@ -5,8 +5,9 @@
 // stores' lease tests. The adversarial simulation is left out: it runs the whole controller for
 // ~25 s per mutant, and stays in `npm test`. vitest.mutation.config.mjs runs the quickest test
 // files first (Stryker stops at the first failure). Incremental: a rerun after a change to
-// the mutated code only tests the mutants it touched. A rerun after new tests needs `-- --force`: with this runner Stryker reused every
-// earlier survivor although new tests covered it (seen 2026-12-02: 341 of 341 reused).
+// the mutated code only tests the mutants it touched. A rerun after new tests needs
+// `-- --force`: with this runner Stryker reused every earlier survivor although new tests covered
+// it (seen 2026-12-02: 341 of 341 reused).
 //
 // Scores per file, before and after issue 18, the mutants that survive and why (equivalent, or not
 // killed yet): docs/mutation.md (BENCHMARKS.md carries it).
