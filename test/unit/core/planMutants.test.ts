@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../../lib/config/index.js';
-import { think } from '../../../lib/core/index.js';
+import { think, type Instance } from '../../../lib/core/index.js';
 import { instance, observe, stateFor, T0, testSpec } from '../../support/world.js';
 
 // The operation state machine (plan.ts: startRemove, advance, reconfigure, launch, abandon), held to
 // what its mutants showed no other test pinned (docs/mutation.md).
+
+/** Voters 3 -> 5: the add of server 4 (asked in zone b) at `step` since T0, its instance listed as
+ * `joiner`, thought 5 s later. */
+function addingServer4(step: Operation['step'], joiner: Instance) {
+  const five = testSpec({ voters: { desired: 5 } });
+  const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step, stepSince: T0, why: 'voters 3 -> 5' };
+  const base = observe(five);
+  const observed = { ...base, instances: [...base.instances, joiner] };
+  return think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+}
 
 describe('the operation state machine', () => {
   it('starts a removal as an operation of its own: id remove-<server>-<start>, reconfiguring from now', () => {
@@ -102,11 +112,7 @@ describe('the operation state machine', () => {
   });
 
   it('gives up a joiner whose instance stopped before it was added, avoiding its zone', () => {
-    const five = testSpec({ voters: { desired: 5 } });
-    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'syncing', stepSince: T0, why: 'voters 3 -> 5' };
-    const base = observe(five);
-    const observed = { ...base, instances: [...base.instances, instance(4, 'stopped', 'b')] };
-    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+    const thought = addingServer4('syncing', instance(4, 'stopped', 'b'));
     expect(thought.step).toMatchObject({ kind: 'terminate', serverId: 4, bootLog: true });
     expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
     // The rollback is a removal of its own, already at its terminating step.
@@ -114,11 +120,7 @@ describe('the operation state machine', () => {
   });
 
   it('follows a joiner the fleet lists in another zone than the operation asked, and avoids the one asked', () => {
-    const five = testSpec({ voters: { desired: 5 } });
-    const op: Operation = { kind: 'add', id: 'add-4', serverId: 4, role: 'voter', zone: 'b', startedAt: T0, step: 'launching', stepSince: T0, why: 'voters 3 -> 5' };
-    const base = observe(five);
-    const observed = { ...base, instances: [...base.instances, instance(4, 'pending', 'c')] };
-    const thought = think(five, stateFor(five, observed, { operation: op }), observed, T0 + 5_000);
+    const thought = addingServer4('launching', instance(4, 'pending', 'c'));
     expect(thought.step).toMatchObject({ kind: 'wait', blockedBy: 'joiner-starting' });
     expect(thought.state.operation).toMatchObject({ id: 'add-4', zone: 'c' });
     expect(thought.state.zonesAvoided.map((z) => z.zone)).toEqual(['b']);
