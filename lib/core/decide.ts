@@ -184,15 +184,20 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     .filter((x) => x.v?.status === 'failed')
     .sort((a, b) => (a.m.role === b.m.role ? (a.v?.since ?? 0) - (b.v?.since ?? 0) : a.m.role === 'voter' ? -1 : 1));
   for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
-  for (const id of new Set([...state.replaceRequests, ...observed.requests.replace])) {
-    const m = members.find((x) => x.serverId === id);
-    if (m) add({ serverId: id, role: m.role, reason: 'requested', why: `replace ${m.role} ${id}: ${observed.requests.replaceReasons?.[id] ?? 'an operator asked for it'}` });
+  // Requests (an operator's, or notices of several servers at once) in their order, the leader last:
+  // replacing it costs an election, and the others' swaps would each cost another if it went first.
+  const leader = leaderOf(observed.probes);
+  const requested = [...new Set([...state.replaceRequests, ...observed.requests.replace])]
+    .flatMap((id) => members.filter((m) => m.serverId === id))
+    .sort((a, b) => Number(a.serverId === leader) - Number(b.serverId === leader));
+  for (const m of requested) {
+    const last = m.serverId === leader && requested.length > 1 ? ' (leader last)' : '';
+    add({ serverId: m.serverId, role: m.role, reason: 'requested', why: `replace ${m.role} ${m.serverId}: ${observed.requests.replaceReasons?.[m.serverId] ?? 'an operator asked for it'}${last}` });
   }
   const misplaced = zoneMajority(spec, state, observed, now);
   if (misplaced) add(misplaced);
   const template = spec.launchTemplate;
   if (template) {
-    const leader = leaderOf(observed.probes);
     const outdated = members
       .map((m) => ({ m, record: liveInstance(observed.instances, m.serverId) }))
       .filter((x) => x.record?.launchTemplateVersion !== undefined && x.record.launchTemplateVersion !== template.version)

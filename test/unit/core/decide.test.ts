@@ -91,4 +91,21 @@ describe('decide', () => {
     expect(d.replacements.map((r) => r.serverId)).toEqual([2, 3, 4, 1]);
     expect(d.replacements[3]?.why).toBe('replace voter 1: launched from template version 6, spec has 7 (rolling, one at a time, leader last)');
   });
+
+  it('replaces servers with notices (or requests) in their order, the leader last, and says so', () => {
+    const spec = testSpec();
+    const base = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 2 });
+    const reasons = { 2: 'EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z', 3: 'EC2 rebalance recommendation for instance i-3' };
+    const observed = { ...base, requests: { ...base.requests, replace: [2, 4, 3], replaceReasons: reasons } };
+    const d = decision(spec, observed);
+    expect(d.replacements.map((r) => r.serverId)).toEqual([4, 3, 2]);
+    expect(d.replacements.map((r) => r.why)).toEqual([
+      'replace observer 4: an operator asked for it',
+      'replace voter 3: EC2 rebalance recommendation for instance i-3',
+      'replace voter 2: EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z (leader last)',
+    ]);
+    // Alone, the leader is simply next, and nothing says 'last'.
+    const alone = decision(spec, { ...base, requests: { ...base.requests, replace: [2], replaceReasons: reasons } });
+    expect(alone.replacements.map((r) => r.why)).toEqual(['replace voter 2: EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z']);
+  });
 });
