@@ -80,7 +80,7 @@ export function healthFrom(srvr: SrvrStats, mntr: ReadonlyMap<string, string>, s
     zxid: srvr.zxid,
     peerState: text('zk_peer_state', false) ?? '',
     latencyMs: { min: integer('zk_min_latency') ?? 0, avg: decimal('zk_avg_latency') ?? 0, max: integer('zk_max_latency') ?? 0 },
-    outstandingRequests: integer('zk_outstanding_requests') ?? 0,
+    outstandingRequests: Math.max(0, integer('zk_outstanding_requests') ?? 0), // seen at -1, as srvr's Outstanding
     connections: integer('zk_num_alive_connections') ?? 0,
     packetsReceived: integer('zk_packets_received') ?? 0,
     packetsSent: integer('zk_packets_sent') ?? 0,

@@ -34,9 +34,9 @@ export function parseSrvr(text: string, source: string): SrvrAnswer {
     if (value === undefined) issues.push(`${key}: missing`);
     return value ?? '';
   };
-  const integer = (key: string): number => {
+  const integer = (key: string, pattern = /^\d{1,15}$/): number => {
     const value = field(key);
-    if (value !== '' && !/^\d{1,15}$/.test(value)) issues.push(`${key}: not a whole number (got ${JSON.stringify(value)})`);
+    if (value !== '' && !pattern.test(value)) issues.push(`${key}: not a whole number (got ${JSON.stringify(value)})`);
     return Number(value);
   };
   const latencyText = field('Latency min/avg/max');
@@ -52,7 +52,9 @@ export function parseSrvr(text: string, source: string): SrvrAnswer {
     received: integer('Received'),
     sent: integer('Sent'),
     connections: integer('Connections'),
-    outstanding: integer('Outstanding'),
+    // ZooKeeper 3.8's in-process count (srvr's Outstanding, mntr's zk_outstanding_requests) was seen
+    // at -1 on a serving follower (zookeeper-facts.md): read as none outstanding, not as a bad answer.
+    outstanding: Math.max(0, integer('Outstanding', /^-?\d{1,15}$/)),
     zxid: issues.some((i) => i.startsWith('Zxid')) || zxidText === '' ? 0n : BigInt(zxidText),
     mode: mode as ServerMode,
     nodeCount: integer('Node count'),

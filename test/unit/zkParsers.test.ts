@@ -90,6 +90,15 @@ describe('srvr', () => {
     });
   });
 
+  it('reads an outstanding count of -1 (seen on a serving 3.8.0 follower) as none outstanding, and still refuses a count that is no number', () => {
+    expect(parseSrvr(SRVR_LEADER.replace('Outstanding: 1', 'Outstanding: -1'), 'srvr')).toMatchObject({ serving: true, outstanding: 0 });
+    expect(issuesOf(() => parseSrvr(SRVR_LEADER.replace('Outstanding: 1', 'Outstanding: -x'), 'srvr'))).toEqual(['Outstanding: not a whole number (got "-x")']);
+    expect(issuesOf(() => parseSrvr(SRVR_LEADER.replace('Received: 1362', 'Received: -1'), 'srvr'))).toEqual(['Received: not a whole number (got "-1")']);
+    const srvr = parseSrvr(SRVR_LEADER, 'srvr');
+    if (!srvr.serving) throw new Error('serving');
+    expect(healthFrom(srvr, parseMntr(MNTR_LEADER.replace('zk_outstanding_requests\t1', 'zk_outstanding_requests\t-1'), 'mntr'), 'mntr').outstandingRequests).toBe(0);
+  });
+
   it('tells a server that is up but not serving', () => {
     expect(parseSrvr('This ZooKeeper instance is not currently serving requests\n', 'srvr')).toEqual({ serving: false });
   });
