@@ -50,12 +50,14 @@ export type TickEvent = z.output<typeof ScheduleEventSchema> | z.output<typeof A
 const InstanceIdSchema = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- and 8 or 17 hex digits)');
 /** EventBridge's time: ISO 8601 in UTC, to the second. */
 const EventTimeSchema = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date');
+/** Every EventBridge event has its own id: a notice delivered twice files one request. */
+const eventBase = { id: z.string().min(1).max(128), time: EventTimeSchema };
 
 /** "EC2 Instance State-change Notification": the rule passes only the states of an instance going away. */
 export const InstanceStateChangeEventSchema = z.object({
   source: z.literal('aws.ec2'),
   'detail-type': z.literal('EC2 Instance State-change Notification'),
-  time: EventTimeSchema,
+  ...eventBase,
   detail: z.object({ 'instance-id': InstanceIdSchema, state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']) }),
 });
 
@@ -63,7 +65,7 @@ export const InstanceStateChangeEventSchema = z.object({
 export const SpotInterruptionEventSchema = z.object({
   source: z.literal('aws.ec2'),
   'detail-type': z.literal('EC2 Spot Instance Interruption Warning'),
-  time: EventTimeSchema,
+  ...eventBase,
   detail: z.object({ 'instance-id': InstanceIdSchema, 'instance-action': z.enum(['hibernate', 'stop', 'terminate']) }),
 });
 
@@ -71,25 +73,42 @@ export const SpotInterruptionEventSchema = z.object({
 export const RebalanceRecommendationEventSchema = z.object({
   source: z.literal('aws.ec2'),
   'detail-type': z.literal('EC2 Instance Rebalance Recommendation'),
-  time: EventTimeSchema,
+  ...eventBase,
   detail: z.object({ 'instance-id': InstanceIdSchema }),
 });
 
-/** Health's scheduled changes that take an instance away: replaced before they start. The others the
- * rule passes (reboots, maintenance) only wake the tick: the instance comes back. */
-const RETIRING = { AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: 'scheduled retirement', AWS_EC2_INSTANCE_STOP_SCHEDULED: 'scheduled stop' } as const;
+/** Health's scheduled changes that take an instance away (stopped or terminated): replaced before
+ * they start. The others the rule passes (reboots, maintenance) only wake the tick: the instance
+ * comes back. Codes and sources in docs/aws-facts.md §11; serverless.yml's rule lists the same. */
+export const HEALTH_RETIRING_CODES = {
+  AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: 'scheduled retirement',
+  AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED: 'scheduled retirement',
+  AWS_EC2_INSTANCE_RETIREMENT_EXPEDITED: 'expedited retirement',
+  AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_EXPEDITED: 'expedited retirement',
+  AWS_EC2_INSTANCE_STOP_SCHEDULED: 'scheduled stop',
+  AWS_EC2_INSTANCE_TERMINATION_SCHEDULED: 'scheduled termination',
+} as const;
 
-/** "AWS Health Event" for EC2's scheduled changes; the instances are the affected entities. */
+/** An affected entity names the instance by id, or by ARN (`arn:aws:ec2:<region>:<account>:instance/i-...`). */
+const EntityInstanceSchema = z
+  .string()
+  .transform((v) => /^arn:aws[a-z-]*:ec2:[a-z0-9-]*:\d*:instance\/(i-[0-9a-f]+)$/.exec(v)?.[1] ?? v)
+  .pipe(InstanceIdSchema);
+
+/** "AWS Health Event" for EC2's scheduled changes; the instances are the affected entities. Health
+ * sends an event again (updates, copies from its backup Region), and says when it is over. */
 export const HealthScheduledChangeEventSchema = z.object({
   source: z.literal('aws.health'),
   'detail-type': z.literal('AWS Health Event'),
-  time: EventTimeSchema,
+  ...eventBase,
   detail: z.object({
+    eventArn: z.string().startsWith('arn:', 'must be an ARN'),
     service: z.literal('EC2'),
     eventTypeCategory: z.literal('scheduledChange'),
     eventTypeCode: z.string().regex(/^AWS_EC2_[A-Z0-9_]+$/, 'must be an EC2 event type code'),
+    statusCode: z.enum(['open', 'closed', 'upcoming']),
     startTime: EventTimeSchema,
-    affectedEntities: z.array(z.object({ entityValue: InstanceIdSchema })).min(1),
+    affectedEntities: z.array(z.object({ entityValue: EntityInstanceSchema, status: z.string().optional() })).min(1),
   }),
 });
 
@@ -127,11 +146,26 @@ export function isInstanceEvent(event: TickEvent | InstanceEvent): event is Inst
   return event.source === 'aws.ec2' || event.source === 'aws.health';
 }
 
+/** A notice: why AWS wants instances back (a replace request's reason, within TEXT_BYTES.reason,
+ * naming the deadline), the deadline itself when AWS gives one, the instances it asks for, and what
+ * makes it the same notice when it comes again (the EventBridge event, or Health's event ARN: Health
+ * sends an event again with a new EventBridge id). */
+export interface InstanceNotice {
+  readonly reason: string;
+  readonly deadline?: number;
+  readonly instanceIds: readonly string[];
+  readonly key: string;
+}
+
 /** What an instance event says: the instances it names, what woke us (for the log and the queue's
- * deduplication), and, when the instance should be replaced while it still runs, the notice and
- * its deadline in words (a replace request's reason: within TEXT_BYTES.reason). */
-export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds: readonly string[]; readonly wake: string; readonly notice: string | undefined } {
-  const by = (at: string): string => `by ${new Date(at).toISOString().replace('.000Z', 'Z')}`;
+ * deduplication), and, when instances should be replaced while they still run, the notice. */
+export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds: readonly string[]; readonly wake: string; readonly notice: InstanceNotice | undefined } {
+  const notice = (instanceIds: readonly string[], what: string, deadline: number | undefined, key = event.id): InstanceNotice => ({
+    reason: deadline === undefined ? what : `${what} by ${new Date(deadline).toISOString().replace('.000Z', 'Z')}`,
+    ...(deadline === undefined ? {} : { deadline }),
+    instanceIds,
+    key,
+  });
   switch (event['detail-type']) {
     case 'EC2 Instance State-change Notification': {
       const id = event.detail['instance-id'];
@@ -141,18 +175,21 @@ export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds
       const id = event.detail['instance-id'];
       const action = event.detail['instance-action'];
       // Two minutes from the warning (hibernation begins at once: the deadline is then the event's time).
-      const deadline = new Date(Date.parse(event.time) + (action === 'hibernate' ? 0 : SPOT_NOTICE_MS)).toISOString();
-      return { instanceIds: [id], wake: `spot interruption of ${id}`, notice: `spot interruption (${action}) ${by(deadline)}` };
+      const deadline = Date.parse(event.time) + (action === 'hibernate' ? 0 : SPOT_NOTICE_MS);
+      return { instanceIds: [id], wake: `spot interruption of ${id}`, notice: notice([id], `spot interruption (${action})`, deadline) };
     }
     case 'EC2 Instance Rebalance Recommendation': {
       const id = event.detail['instance-id'];
-      return { instanceIds: [id], wake: `rebalance recommendation for ${id}`, notice: 'spot rebalance recommendation (no deadline given)' };
+      return { instanceIds: [id], wake: `rebalance recommendation for ${id}`, notice: notice([id], 'spot rebalance recommendation (no deadline given)', undefined) };
     }
     case 'AWS Health Event': {
-      const code = event.detail.eventTypeCode;
-      const retiring = Object.hasOwn(RETIRING, code) ? RETIRING[code as keyof typeof RETIRING] : undefined;
-      const ids = [...new Set(event.detail.affectedEntities.map((e) => e.entityValue))];
-      return { instanceIds: ids, wake: `${code} for ${ids.join(',')}`, notice: retiring ? `${retiring} ${by(event.detail.startTime)}` : undefined };
+      const { eventTypeCode: code, statusCode, affectedEntities, startTime, eventArn } = event.detail;
+      const retiring = Object.hasOwn(HEALTH_RETIRING_CODES, code) ? HEALTH_RETIRING_CODES[code as keyof typeof HEALTH_RETIRING_CODES] : undefined;
+      const ids = [...new Set(affectedEntities.map((e) => e.entityValue))];
+      // An event that is over, or an instance it no longer affects, asks for nothing: it only wakes the tick.
+      const affected = [...new Set(affectedEntities.filter((e) => e.status !== 'RESOLVED').map((e) => e.entityValue))];
+      const asks = retiring !== undefined && statusCode !== 'closed' && affected.length > 0;
+      return { instanceIds: ids, wake: `${code} (${statusCode}) for ${ids.join(',')}`, notice: asks ? notice(affected, retiring, Date.parse(startTime), eventArn) : undefined };
     }
   }
 }
@@ -194,7 +231,11 @@ export function alarmHint(event: TickEvent): AlarmHint | undefined {
 export const TickMessageSchema = z
   .object({
     cluster: ClusterNameSchema,
-    trigger: z.discriminatedUnion('kind', [z.object({ kind: z.literal('schedule') }).strict(), z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict()]),
+    trigger: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('schedule') }).strict(),
+      z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict(),
+      z.object({ kind: z.literal('instance'), event: z.string().min(1) }).strict(),
+    ]),
     at: z.string().min(1),
   })
   .strict();

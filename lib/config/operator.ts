@@ -48,6 +48,15 @@ export const OperatorRequestsSchema = z.preprocess(
   z.array(
     z.union([
       strictObject({ ...requestFields, kind: z.enum(['report', 'replace', 'forget']), serverId: z.number().int().min(1).max(255) }),
+      // An EC2 notice's replace request names the instance it is about (it no longer counts once
+      // that server id runs on another instance) and the deadline AWS gave, when it gave one.
+      strictObject({
+        ...requestFields,
+        kind: z.literal('replace'),
+        serverId: z.number().int().min(1).max(255),
+        instanceId: z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id'),
+        deadline: z.number().int().min(0).max(MAX_TIME_MS).optional(),
+      }),
       // Creating a cluster takes the super password and launches: the manual function records it
       // for the tick, which may do both.
       strictObject({ ...requestFields, kind: z.literal('create') }),
@@ -59,7 +68,7 @@ export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 
 /**
  * Both lists' requests, oldest first: one per kind and server (the newest: an alarm that fires again
- * renews its report), and when more than MAX_REQUESTS are left, reports go before replace and
+ * renews its report; a request with the id of the one kept is the same request, kept as it was), and when more than MAX_REQUESTS are left, reports go before replace and
  * forget requests, the oldest first: a storm of alarm reports never pushes out an operator's request.
  */
 export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
@@ -67,7 +76,8 @@ export function mergeRequests(a: OperatorRequests, b: OperatorRequests): Operato
   for (const r of [...a, ...b]) {
     const key = r.kind === 'create' ? r.kind : `${r.kind}:${r.serverId}`;
     const kept = newest.get(key);
-    if (!kept || r.at >= kept.at) newest.set(key, r);
+    // The same request recorded again (an event delivered twice) is not a newer one.
+    if (!kept || (r.at >= kept.at && r.id !== kept.id)) newest.set(key, r);
   }
   const merged = [...newest.values()].sort((x, y) => x.at - y.at);
   while (merged.length > MAX_REQUESTS) {

@@ -1,9 +1,8 @@
-import { NOTICE_REQUEST_PREFIX } from '../config/events.js';
 import type { ClusterSpec } from '../config/spec.js';
 import type { ControllerState } from '../config/state.js';
-import { wantsLeaderSessions, type ConfigMember, type ConfigObservation, type EnsembleConfig, type Instance, type MemberProbe, type Observation, type ServerId, type SessionsObservation } from '../core/index.js';
+import { liveInstance, wantsLeaderSessions, type ConfigMember, type ConfigObservation, type EnsembleConfig, type Instance, type MemberProbe, type Observation, type ServerId, type SessionsObservation } from '../core/index.js';
 import { toControllerError } from '../errors.js';
-import type { EnsembleSession, Log, MetricsSource, StateStore } from '../ports/index.js';
+import type { EnsembleSession, Log, MetricsSource, OperatorRequest, StateStore } from '../ports/index.js';
 import type { ClusterPorts } from './tick.js';
 
 // Observe: list the fleet, probe every instance (which also checks that the server answering at an
@@ -52,6 +51,8 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
   ]);
   const probes = [...first.filter((p) => !more.some((m) => m.serverId === p.serverId)), ...more];
   const fresh = requests.filter((r) => r.at > x.state.requestsSeenUpTo);
+  // A notice is about one instance: once its server id runs on another (the id came back), it is not that server's.
+  const current = (r: OperatorRequest): boolean => !('instanceId' in r) || liveInstance(instances, r.serverId)?.instanceId === r.instanceId;
   const seenUpTo = Math.max(x.state.requestsSeenUpTo, ...fresh.map((r) => r.at));
   const state = seenUpTo === x.state.requestsSeenUpTo ? x.state : { ...x.state, requestsSeenUpTo: seenUpTo };
   const observation: Observation = {
@@ -61,9 +62,11 @@ export async function observe(x: ObserveInputs): Promise<Observed> {
     load,
     requests: {
       reports: fresh.flatMap((r) => (r.kind === 'report' ? [{ serverId: r.serverId, reason: r.reason, at: r.at }] : [])),
-      replace: fresh.flatMap((r) => (r.kind === 'replace' ? [r.serverId] : [])),
+      replace: fresh.flatMap((r) => (r.kind === 'replace' && current(r) ? [r.serverId] : [])),
       // Every notice's request kept (the newest per server), not only fresh ones: a replacement that waits names its notice too.
-      replaceReasons: Object.fromEntries(requests.flatMap((r) => (r.kind === 'replace' && r.id.startsWith(NOTICE_REQUEST_PREFIX) ? [[r.serverId, r.reason]] : []))),
+      notices: Object.fromEntries(
+        requests.flatMap((r) => (r.kind === 'replace' && 'instanceId' in r && current(r) ? [[r.serverId, r.deadline === undefined ? { reason: r.reason } : { reason: r.reason, deadline: r.deadline }]] : [])),
+      ),
       forget: fresh.flatMap((r) => (r.kind === 'forget' ? [r.serverId] : [])),
     },
   };

@@ -34,6 +34,8 @@ import { tickMetrics } from './metrics.js';
 export type Trigger =
   | { readonly kind: 'schedule' }
   | { readonly kind: 'alarm'; readonly alarm: string }
+  /** An EC2 or Health event about one of the cluster's instances (`event` says what it said). */
+  | { readonly kind: 'instance'; readonly event: string }
   | { readonly kind: 'manual'; readonly command: string };
 
 export interface ClusterPorts {

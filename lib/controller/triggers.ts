@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { alarmHint, instanceEventFacts, NOTICE_REQUEST_PREFIX, parseTickRecord, SqsEventSchema, type InstanceEvent, type TickEvent, type TickMessage } from '../config/events.js';
 import { parseOrThrow } from '../config/parse.js';
 import { ClusterNameSchema } from '../config/spec.js';
@@ -15,7 +16,7 @@ import { runTick, tickCluster, type Deps, type TickResult, type Trigger } from '
 // cluster, and each message ticks its cluster alone (handleTickMessages). Without a queue (local
 // mode, the CLI) every cluster is ticked here, in parallel.
 
-export function triggerOf(event: TickEvent): Trigger {
+export function triggerOf(event: TickEvent): TickMessage['trigger'] {
   const hint = alarmHint(event);
   return hint ? { kind: 'alarm', alarm: hint.alarm } : { kind: 'schedule' };
 }
@@ -38,7 +39,7 @@ export async function fanOutTickEvent(deps: Deps, event: TickEvent, now: number,
   const named = await fileAlarmReport(deps, event, clusters, now);
   const queued = named ? [named] : clusters;
   const trigger = triggerOf(event);
-  await queue.send(queued.map((cluster) => ({ cluster, trigger: trigger.kind === 'alarm' ? { kind: 'alarm', alarm: trigger.alarm } : { kind: 'schedule' }, at: event.time })));
+  await queue.send(queued.map((cluster) => ({ cluster, trigger, at: event.time })));
   deps.log.info(`${trigger.kind}: ${queued.length} cluster ticks queued`, { clusters: queued.length, trigger: trigger.kind });
   return { queued };
 }
@@ -87,15 +88,17 @@ export async function handleInstanceEvent(
   });
   for (const id of instanceIds.filter((i) => !owners.has(i))) deps.log.info(`${wake}: instance ${id} is in no cluster of ours: ignored`, { instanceId: id });
   if (notice) {
-    const reason = clipText(notice, TEXT_BYTES.reason);
-    for (const [instanceId, { cluster, serverId }] of ours) {
-      await deps.store.addRequest(cluster, { id: `${NOTICE_REQUEST_PREFIX}${serverId}-${now}`, kind: 'replace', serverId, reason, at: now });
+    const reason = clipText(notice.reason, TEXT_BYTES.reason);
+    // Named after the notice: it may come again (at-least-once delivery, Health's updates), filing nothing new.
+    const noticeDigest = createHash('sha256').update(notice.key).digest('hex').slice(0, 16);
+    for (const [instanceId, { cluster, serverId }] of ours.filter(([id]) => notice.instanceIds.includes(id))) {
+      const deadline = notice.deadline === undefined ? {} : { deadline: notice.deadline };
+      await deps.store.addRequest(cluster, { id: `${NOTICE_REQUEST_PREFIX}${serverId}-${noticeDigest}`, kind: 'replace', serverId, instanceId, ...deadline, reason, at: now });
       deps.log.warn(`${wake}: replacement of server ${serverId} requested (${reason})`, { cluster, serverId, instanceId });
     }
   }
   const clusters = [...new Set(ours.map(([, owner]) => owner.cluster))];
-  // The tick's triggers have no kind for instance events: an alarm is what they are to it, a hint to look now.
-  const trigger = { kind: 'alarm', alarm: wake } as const;
+  const trigger = { kind: 'instance', event: wake } as const;
   if (options.queue) {
     await options.queue.send(clusters.map((cluster) => ({ cluster, trigger, at: event.time })));
     return { clusters, results: [] };
@@ -218,7 +221,7 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
     return { messageId, failure };
   }
   const { cluster } = message;
-  const trigger: Trigger = message.trigger.kind === 'alarm' ? { kind: 'alarm', alarm: message.trigger.alarm } : { kind: 'schedule' };
+  const trigger: Trigger = message.trigger;
   const budgetMs = deadlineAt - Date.now();
   const first = await tickBefore(deps, cluster, trigger, deadlineAt);
   if (!first) {

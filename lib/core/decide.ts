@@ -4,6 +4,7 @@ import type { Detection } from './detect.js';
 import type { Role, ServerId } from './model.js';
 import { observersOf, votersOf } from './model.js';
 import { liveInstance, type LoadSample, type Observation } from './observation.js';
+import { MAX_TIME_MS } from './limits.js';
 import { leaderOf } from './quorum.js';
 import { activeSchedules } from './schedule.js';
 import { judgeSpares } from './spares.js';
@@ -184,15 +185,19 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     .filter((x) => x.v?.status === 'failed')
     .sort((a, b) => (a.m.role === b.m.role ? (a.v?.since ?? 0) - (b.v?.since ?? 0) : a.m.role === 'voter' ? -1 : 1));
   for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
-  // Requests (an operator's, or notices of several servers at once) in their order, the leader last:
-  // replacing it costs an election, and the others' swaps would each cost another if it went first.
+  // Requests (an operator's, or notices of several servers at once): a notice due soon first, then
+  // the leader last (its replacement costs an election, and a follower it hands the lead to may be
+  // one to replace next), then the earliest deadline, then the order they came in.
   const leader = leaderOf(observed.probes);
+  const notices = observed.requests.notices ?? {};
+  const deadline = (id: ServerId): number => notices[id]?.deadline ?? MAX_TIME_MS;
+  const urgent = (id: ServerId): boolean => deadline(id) - now <= NOTICE_URGENT_MS;
   const requested = [...new Set([...state.replaceRequests, ...observed.requests.replace])]
     .flatMap((id) => members.filter((m) => m.serverId === id))
-    .sort((a, b) => Number(a.serverId === leader) - Number(b.serverId === leader));
+    .sort((a, b) => Number(urgent(b.serverId)) - Number(urgent(a.serverId)) || Number(a.serverId === leader) - Number(b.serverId === leader) || deadline(a.serverId) - deadline(b.serverId));
   for (const m of requested) {
-    const last = m.serverId === leader && requested.length > 1 ? ' (leader last)' : '';
-    add({ serverId: m.serverId, role: m.role, reason: 'requested', why: `replace ${m.role} ${m.serverId}: ${observed.requests.replaceReasons?.[m.serverId] ?? 'an operator asked for it'}${last}` });
+    const last = m.serverId === leader && requested.length > 1 && m === requested.at(-1) ? ' (leader last)' : '';
+    add({ serverId: m.serverId, role: m.role, reason: 'requested', why: `replace ${m.role} ${m.serverId}: ${notices[m.serverId]?.reason ?? 'an operator asked for it'}${last}` });
   }
   const misplaced = zoneMajority(spec, state, observed, now);
   if (misplaced) add(misplaced);
@@ -239,6 +244,11 @@ function zoneMajority(spec: ClusterSpec, state: ControllerState, observed: Obser
 /** How long spread repair waits after a launch failed or landed elsewhere: long enough that a zone
  * short of capacity costs at most 12 ids a day, short enough that spread comes back soon after. */
 export const SPREAD_REPAIR_QUIET_MS = 2 * 3_600_000;
+
+/** A notice due within this goes before every other request, the leader's included: a replacement
+ * without a hot spare takes a minute or more (launch, boot, sync), and the leader-last order must not
+ * make a server wait until AWS takes it. */
+export const NOTICE_URGENT_MS = 15 * 60_000;
 
 // One formatter, made once: toLocaleString builds a new one per call, which dominated the tick.
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

@@ -25,14 +25,21 @@ export interface LoadSample {
   readonly outstandingRequests: number;
 }
 
+/** Why AWS wants an instance back, and by when (an EC2 notice). */
+export interface Notice {
+  readonly reason: string;
+  readonly deadline?: number;
+}
+
 /** Operator requests recorded since the last tick (manual commands, alarms naming a server). */
 export interface Requests {
   /** Servers whose evidence an operator asked to drop (gone servers only; the tick checks). */
   readonly forget: readonly ServerId[];
   readonly reports: readonly { readonly serverId: ServerId; readonly reason: string; readonly at: number }[];
   readonly replace: readonly ServerId[];
-  /** Why a replacement was asked for, by server, when the request says (an EC2 notice and its deadline). */
-  readonly replaceReasons?: Readonly<Record<ServerId, string>>;
+  /** The EC2 notices among the replace requests, by server: what AWS said, naming its deadline, and
+   * the deadline itself when AWS gave one (epoch ms). */
+  readonly notices?: Readonly<Record<ServerId, Notice>>;
 }
 
 export type ConfigObservation =

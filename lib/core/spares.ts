@@ -36,7 +36,7 @@ export function judgeSpares(spec: ClusterSpec, state: ControllerState, observed:
     if (!instance || (instance.state !== 'pending' && instance.state !== 'running')) dropped.push(`spare ${id} is gone (${instance ? `instance ${instance.instanceId} ${instance.state}` : 'no instance listed'})`);
     else if (verdict?.status === 'failed') dropped.push(`spare ${id} failed: ${verdict.evidence}`);
     // A spare EC2 gave notice on (or an operator asked to replace) would be lost when it is needed.
-    else if (noticed.has(id)) dropped.push(`spare ${id} is to be replaced: ${observed.requests.replaceReasons?.[id] ?? 'requested'}`);
+    else if (noticed.has(id)) dropped.push(`spare ${id} is to be replaced: ${observed.requests.notices?.[id]?.reason ?? 'requested'}`);
     else if (kept.length >= spec.hotSpares) dropped.push(`spare ${id} is one more than the spec's ${spec.hotSpares}`);
     else kept.push(id);
   }

@@ -45,6 +45,8 @@ export interface Lease {
 /** An operator's request, recorded by a manual command and applied by the next tick. */
 export type OperatorRequest =
   | { readonly id: string; readonly kind: 'report' | 'replace' | 'forget'; readonly serverId: ServerId; readonly reason: string; readonly at: number }
+  /** An EC2 notice: the instance it is about, and the deadline AWS gave (epoch ms), if any. */
+  | { readonly id: string; readonly kind: 'replace'; readonly serverId: ServerId; readonly instanceId: string; readonly deadline?: number; readonly reason: string; readonly at: number }
   /** Create the cluster (its spec is stored; no state yet): the tick launches its initial voters. */
   | { readonly id: string; readonly kind: 'create'; readonly reason: string; readonly at: number };
 

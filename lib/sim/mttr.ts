@@ -166,7 +166,7 @@ export function runMttr(run: MttrRun): MttrResult {
     const fresh: boolean = !requested && start >= requestAt;
     requested ||= fresh;
     const reason = `EC2 Spot interruption warning: instance taken in ${Math.round(lead / 1000)} s`;
-    const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], replaceReasons: { [victim]: reason } } : undefined);
+    const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], notices: { [victim]: { reason, deadline: requestAt + lead } } } : undefined);
     if (step.kind !== 'none' && step.kind !== 'wait') steps.push({ atMs: fleet.tick - failedAt, step });
     const followUpAt = fleet.tick + FOLLOW_UP.everyMs;
     if (awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs) followUps.push(followUpAt);

@@ -209,8 +209,8 @@ export function simulate(scenario: Scenario): SimulationReport {
 
 /** What a notice files: a replace request naming the deadline, as the instance-event handler does. */
 function noticeRequests(ids: readonly ServerId[], deadlineMinute: number): Requests {
-  const reasons = Object.fromEntries(ids.map((id) => [id, `EC2 Spot interruption warning: instance taken at minute ${deadlineMinute}`]));
-  return { ...NO_REQUESTS, replace: ids, replaceReasons: reasons };
+  const notices = Object.fromEntries(ids.map((id) => [id, { reason: `EC2 Spot interruption warning: instance taken at minute ${deadlineMinute}`, deadline: deadlineMinute * 60_000 }]));
+  return { ...NO_REQUESTS, replace: ids, notices };
 }
 
 /** Every server's failure (or notice) minute, drawn once per launch (geometric, seeded): the same in both modes. */

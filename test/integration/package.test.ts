@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { HEALTH_RETIRING_CODES, isInstanceEvent, parseWakeEvent } from '../../lib/config/events.js';
 
 // `serverless package` (osls + serverless-esbuild) builds the Lambda artifacts offline, with no AWS
 // credentials: what CI ships is what this test looks at. Its IAM is checked statement by statement
@@ -26,6 +27,16 @@ async function packageInto(extraArgs: string[] = []): Promise<{ out: string; res
   console.info(`serverless package ${extraArgs.join(' ')}: ${Date.now() - started} ms`);
   const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Resources };
   return { out, resources: template.Resources };
+}
+
+const EVENTS = join(import.meta.dirname, '..', '..', 'events');
+
+/** EventBridge's matching for the patterns we use: each key's array lists the values that match, and
+ * an object matches the event's object at that key (every key of the pattern must match). */
+function matchesPattern(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) return pattern.includes(event);
+  if (typeof pattern !== 'object' || pattern === null || typeof event !== 'object' || event === null) return false;
+  return Object.entries(pattern).every(([key, sub]) => matchesPattern(sub, (event as Record<string, unknown>)[key]));
 }
 
 describe('the deployment package', () => {
@@ -54,10 +65,23 @@ describe('the deployment package', () => {
         detail: {
           service: ['EC2'],
           eventTypeCategory: ['scheduledChange'],
-          eventTypeCode: ['AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED', 'AWS_EC2_INSTANCE_STOP_SCHEDULED', 'AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_INSTANCE_NETWORK_MAINTENANCE_SCHEDULED'],
+          eventTypeCode: [...Object.keys(HEALTH_RETIRING_CODES), 'AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED', 'AWS_EC2_INSTANCE_NETWORK_MAINTENANCE_SCHEDULED'],
         },
       },
     ]);
+    // Every instance-event sample in events/ is one the rules deliver; the parser reads each.
+    const samples = readdirSync(EVENTS).filter((f) => /^(ec2|health)-/.test(f));
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    for (const file of samples) {
+      const event = JSON.parse(readFileSync(join(EVENTS, file), 'utf8')) as Record<string, unknown>;
+      expect(patterns.filter((p) => matchesPattern(p, event)), file).toHaveLength(1);
+      expect(isInstanceEvent(parseWakeEvent(event)), file).toBe(true);
+    }
+    // What the rules leave out never wakes the tick: a running instance, another Health category.
+    const started = JSON.parse(readFileSync(join(EVENTS, 'ec2-instance-terminated.json'), 'utf8')) as Record<string, unknown>;
+    expect(patterns.some((p) => matchesPattern(p, { ...started, detail: { ...(started.detail as object), state: 'running' } }))).toBe(false);
+    const health = JSON.parse(readFileSync(join(EVENTS, 'health-instance-retirement.json'), 'utf8')) as Record<string, unknown>;
+    expect(patterns.some((p) => matchesPattern(p, { ...health, detail: { ...(health.detail as object), eventTypeCategory: 'issue' } }))).toBe(false);
     const alarms = Object.values(r).filter((x) => x.Type === 'AWS::CloudWatch::Alarm').map((x) => x.Properties.MetricName);
     expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
     // Launches from this template stopped after 3 new servers failed to join in a row.

@@ -77,7 +77,8 @@ const fullestState = fc.record({
 });
 
 const fullestRequests = fc.array(
-  fc.record({ id: name(48), kind: fc.constant('replace'), serverId: id3, reason: fullText(TEXT_BYTES.reason, 1), at: time }),
+  // An EC2 notice's replace request, the longest kind: it names its instance and deadline too.
+  fc.record({ id: name(48), kind: fc.constant('replace'), serverId: id3, instanceId: fc.constant('i-0123456789abcdef0'), deadline: time, reason: fullText(TEXT_BYTES.reason, 1), at: time }),
   { minLength: MAX_REQUESTS, maxLength: MAX_REQUESTS },
 );
 

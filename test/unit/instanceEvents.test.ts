@@ -43,13 +43,29 @@ async function clusters(names: readonly string[], syncTicks = 0) {
 describe('instance events, parsed', () => {
   it.each([
     ['ec2-instance-terminated.json', `instance ${NOTICED} terminated`, undefined],
-    ['ec2-spot-interruption.json', `spot interruption of ${NOTICED}`, 'spot interruption (terminate) by 2026-12-01T10:02:00Z'],
-    ['ec2-rebalance-recommendation.json', `rebalance recommendation for ${NOTICED}`, 'spot rebalance recommendation (no deadline given)'],
-    ['health-instance-retirement.json', `AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED for ${NOTICED}`, 'scheduled retirement by 2026-12-15T09:00:00Z'],
+    ['ec2-spot-interruption.json', `spot interruption of ${NOTICED}`, { reason: 'spot interruption (terminate) by 2026-12-01T10:02:00Z', deadline: Date.parse('2026-12-01T10:02:00Z') }],
+    ['ec2-rebalance-recommendation.json', `rebalance recommendation for ${NOTICED}`, { reason: 'spot rebalance recommendation (no deadline given)' }],
+    ['health-instance-retirement.json', `AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED (open) for ${NOTICED}`, { reason: 'scheduled retirement by 2026-12-15T09:00:00Z', deadline: Date.parse('2026-12-15T09:00:00Z') }],
+    // EBS-backed instances are stopped, and the entity names the instance by its ARN.
+    ['health-persistent-instance-retirement.json', `AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED (open) for ${NOTICED}`, { reason: 'scheduled retirement by 2026-12-15T09:00:00Z', deadline: Date.parse('2026-12-15T09:00:00Z') }],
   ])('reads %s: the instance, what woke the tick, and the notice with its deadline', (file, wake, notice) => {
-    const facts = instanceEventFacts(instanceEvent(file));
-    expect(facts).toEqual({ instanceIds: [NOTICED], wake, notice });
-    if (notice) expect(Buffer.byteLength(notice)).toBeLessThanOrEqual(TEXT_BYTES.reason);
+    const event = instanceEvent(file);
+    const facts = instanceEventFacts(event);
+    // The same notice again is known by the EventBridge event's id, or Health's event ARN (Health sends updates and Region copies).
+    const key = event.source === 'aws.health' ? event.detail.eventArn : event.id;
+    expect(facts).toEqual({ instanceIds: [NOTICED], wake, notice: notice && { ...notice, instanceIds: [NOTICED], key } });
+    if (notice) expect(Buffer.byteLength(notice.reason)).toBeLessThanOrEqual(TEXT_BYTES.reason);
+  });
+
+  it('asks nothing of a Health event that is closed, nor for an instance it marks resolved: it only wakes the tick', () => {
+    const e = sample('health-instance-retirement.json');
+    const detail = e.detail as Record<string, unknown>;
+    const closed = parseWakeEvent({ ...e, detail: { ...detail, statusCode: 'closed' } });
+    expect(isInstanceEvent(closed) && instanceEventFacts(closed)).toMatchObject({ instanceIds: [NOTICED], notice: undefined });
+    const other = 'i-0a1b2c3d4e5f60003';
+    const entities = [{ entityValue: NOTICED, status: 'RESOLVED' }, { entityValue: other, status: 'PENDING' }];
+    const partly = parseWakeEvent({ ...e, detail: { ...detail, affectedEntities: entities } });
+    expect(isInstanceEvent(partly) && instanceEventFacts(partly)).toMatchObject({ instanceIds: [NOTICED, other], notice: { instanceIds: [other] } });
   });
 
   it('wakes the tick only for a Health reboot or maintenance: the instance comes back', () => {
@@ -72,7 +88,7 @@ describe('instance events, parsed', () => {
 });
 
 describe('instance events, routed', () => {
-  it.each(['ec2-instance-terminated.json', 'ec2-spot-interruption.json', 'ec2-rebalance-recommendation.json', 'health-instance-retirement.json'])(
+  it.each(['ec2-instance-terminated.json', 'ec2-spot-interruption.json', 'ec2-rebalance-recommendation.json', 'health-instance-retirement.json', 'health-persistent-instance-retirement.json'])(
     'queues %s for the one cluster its instance belongs to, and that message ticks it',
     async (file) => {
       const { store, deps } = await clusters(['orders', 'payments']);
@@ -80,10 +96,11 @@ describe('instance events, routed', () => {
       const event = instanceEvent(file);
       const woken = await handleInstanceEvent(deps, event, 1_000, { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }), queue: { send: async (m) => void sent.push(...m) } });
       expect(woken.clusters).toEqual(['orders']);
-      expect(sent).toEqual([{ cluster: 'orders', trigger: { kind: 'alarm', alarm: instanceEventFacts(event).wake }, at: event.time }]);
+      expect(sent).toEqual([{ cluster: 'orders', trigger: { kind: 'instance', event: instanceEventFacts(event).wake }, at: event.time }]);
       const requests = await store.readRequests('orders');
       const notice = instanceEventFacts(event).notice;
-      expect(requests).toEqual(notice ? [{ id: 'notice-2-1000', kind: 'replace', serverId: 2, reason: notice, at: 1_000 }] : []);
+      const deadline = notice?.deadline === undefined ? {} : { deadline: notice.deadline };
+      expect(requests).toEqual(notice ? [{ id: expect.stringMatching(/^notice-2-[0-9a-f]{16}$/), kind: 'replace', serverId: 2, instanceId: NOTICED, reason: notice.reason, ...deadline, at: 1_000 }] : []);
       expect(await store.readRequests('payments')).toEqual([]);
       // The queued message is one the consumer takes: it ticks orders alone.
       const record = { messageId: 'm1', eventSource: 'aws:sqs', body: JSON.stringify(sent[0]), attributes: { MessageGroupId: 'orders' } };
@@ -92,6 +109,26 @@ describe('instance events, routed', () => {
       expect(outcome?.failure).toBeUndefined();
     },
   );
+
+  it('files a notice delivered twice once (EventBridge delivers at least once); another event about it is a new request', async () => {
+    const { store, deps } = await clusters(['orders']);
+    const route = { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }), queue: { send: async () => undefined } };
+    const spot = instanceEvent('ec2-spot-interruption.json');
+    await handleInstanceEvent(deps, spot, 1_000, route);
+    await handleInstanceEvent(deps, spot, 2_000, route);
+    const [first] = await store.readRequests('orders');
+    expect(first).toMatchObject({ kind: 'replace', serverId: 2, at: 1_000 });
+    await handleInstanceEvent(deps, { ...spot, id: 'another-event-id' }, 3_000, route);
+    const [renewed, ...more] = await store.readRequests('orders');
+    expect(more).toEqual([]);
+    expect(renewed).toMatchObject({ kind: 'replace', serverId: 2, at: 3_000 });
+    expect(renewed?.id).not.toBe(first?.id);
+    // Health's copy of the same event (a new EventBridge id, the same event ARN) is the same notice.
+    const retirement = instanceEvent('health-instance-retirement.json');
+    await handleInstanceEvent(deps, retirement, 4_000, route);
+    await handleInstanceEvent(deps, { ...retirement, id: 'backup-region-copy' }, 5_000, route);
+    expect((await store.readRequests('orders')).map((r) => r.at)).toEqual([4_000]);
+  });
 
   it('logs and ignores an instance of no cluster of ours: nothing queued, nothing filed', async () => {
     const { store, deps, lines } = await clusters(['orders']);
@@ -123,6 +160,13 @@ describe('instance events, routed', () => {
 });
 
 describe('a noticed server, replaced while it still runs', () => {
+  /** The events name NOTICED: the model runs `serverId` on that instance. */
+  function runsOnNoticed(model: ModelEnsemble, serverId: number): void {
+    const server = model.servers.get(serverId);
+    if (!server) throw new Error(`no server ${serverId}`);
+    model.servers.set(serverId, { ...server, instanceId: NOTICED });
+  }
+
   /** Ticks orders until it rests, recording each step; the model's clock moves one tick each time. */
   async function tickUntilSteady(deps: Deps, model: ModelEnsemble, seen: { step: string; why: string; voters: number[] }[], onTick: (tick: number) => void = () => undefined) {
     for (let i = 0; i < 30; i++) {
@@ -138,6 +182,7 @@ describe('a noticed server, replaced while it still runs', () => {
   it('launches and syncs the successor first, then swaps it in with one reconfig; the sentence names the notice and its deadline', async () => {
     const { models, deps } = await clusters(['orders'], 2);
     const model = models.get('orders') as ModelEnsemble;
+    runsOnNoticed(model, 2);
     const woken = await handleInstanceEvent(deps, instanceEvent('ec2-spot-interruption.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }) });
     expect(woken.results[0]).toMatchObject({ outcome: 'acted', step: { kind: 'launch', serverId: 4 } });
     expect(woken.results[0]?.why).toBe('replace voter 2: spot interruption (terminate) by 2026-12-01T10:02:00Z: launch server 4 in a to swap in');
@@ -160,6 +205,7 @@ describe('a noticed server, replaced while it still runs', () => {
     await tickUntilSteady(deps, model, []);
     const observer = model.config.members.find((m) => m.role === 'observer');
     if (!observer) throw new Error('no observer');
+    runsOnNoticed(model, observer.serverId);
     const woken = await handleInstanceEvent(deps, instanceEvent('ec2-rebalance-recommendation.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: observer.serverId } }) });
     expect(woken.results[0]?.why).toMatch(new RegExp(`^replace observer ${observer.serverId}: spot rebalance recommendation \\(no deadline given\\): launch server \\d+`));
     await tickUntilSteady(deps, model, []);
@@ -170,6 +216,7 @@ describe('a noticed server, replaced while it still runs', () => {
   it('never removes the noticed server before its successor is synced, even when it dies first', async () => {
     const { models, deps } = await clusters(['orders'], 4);
     const model = models.get('orders') as ModelEnsemble;
+    runsOnNoticed(model, 2);
     await handleInstanceEvent(deps, instanceEvent('ec2-spot-interruption.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }) });
     const seen: { step: string; why: string; voters: number[] }[] = [];
     // EC2 takes server 2 one tick after the notice: its successor is still booting.
@@ -184,5 +231,15 @@ describe('a noticed server, replaced while it still runs', () => {
     expect(firstChange + 1).toBeGreaterThanOrEqual(syncedAt);
     expect(seen.slice(0, firstChange).every((s) => s.voters.includes(2))).toBe(true);
     expect(model.config.members.map((m) => m.serverId).sort()).toEqual([1, 3, 4]);
+  });
+
+  it('ignores a notice about an instance its server id no longer runs on (the id came back on a new instance)', async () => {
+    const { models, deps } = await clusters(['orders']);
+    const model = models.get('orders') as ModelEnsemble;
+    // Server 2 runs on i-2, not on the instance the late notice names.
+    const woken = await handleInstanceEvent(deps, instanceEvent('ec2-spot-interruption.json'), Date.now(), { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }) });
+    expect(woken.results[0]?.step?.kind).not.toBe('launch');
+    expect(woken.results[0]?.why).not.toMatch(/spot interruption/);
+    expect(model.config.members.map((m) => m.serverId).sort()).toEqual([1, 2, 3]);
   });
 });

@@ -98,7 +98,8 @@ export class SqsTickQueue {
 }
 
 function entryOf(message: TickMessage, index: number): SendMessageBatchRequestEntry & { Id: string } {
-  const trigger = message.trigger.kind === 'alarm' ? `alarm:${message.trigger.alarm}` : 'schedule';
+  const t = message.trigger;
+  const trigger = t.kind === 'alarm' ? `alarm:${t.alarm}` : t.kind === 'instance' ? `instance:${t.event}` : 'schedule';
   return {
     Id: String(index),
     MessageBody: JSON.stringify(message),

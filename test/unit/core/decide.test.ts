@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, detect, type Observation } from '../../../lib/core/index.js';
+import { decide, detect, NOTICE_URGENT_MS, type Observation } from '../../../lib/core/index.js';
 import type { ClusterSpec, ControllerState } from '../../../lib/config/index.js';
 import { observe, stateFor, T0, testSpec } from '../../support/world.js';
 
@@ -95,17 +95,37 @@ describe('decide', () => {
   it('replaces servers with notices (or requests) in their order, the leader last, and says so', () => {
     const spec = testSpec();
     const base = observe(spec, { voters: [1, 2, 3], observers: [4], leader: 2 });
-    const reasons = { 2: 'EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z', 3: 'EC2 rebalance recommendation for instance i-3' };
-    const observed = { ...base, requests: { ...base.requests, replace: [2, 4, 3], replaceReasons: reasons } };
+    const notices = { 2: { reason: 'spot interruption (terminate) by 2026-12-02T10:02:00Z', deadline: T0 + 120_000 }, 3: { reason: 'spot interruption (terminate) by 2026-12-02T10:02:10Z', deadline: T0 + 130_000 } };
+    const observed = { ...base, requests: { ...base.requests, replace: [2, 4, 3], notices } };
     const d = decision(spec, observed);
-    expect(d.replacements.map((r) => r.serverId)).toEqual([4, 3, 2]);
+    expect(d.replacements.map((r) => r.serverId)).toEqual([3, 2, 4]);
     expect(d.replacements.map((r) => r.why)).toEqual([
+      'replace voter 3: spot interruption (terminate) by 2026-12-02T10:02:10Z',
+      'replace voter 2: spot interruption (terminate) by 2026-12-02T10:02:00Z',
       'replace observer 4: an operator asked for it',
-      'replace voter 3: EC2 rebalance recommendation for instance i-3',
-      'replace voter 2: EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z (leader last)',
     ]);
     // Alone, the leader is simply next, and nothing says 'last'.
-    const alone = decision(spec, { ...base, requests: { ...base.requests, replace: [2], replaceReasons: reasons } });
-    expect(alone.replacements.map((r) => r.why)).toEqual(['replace voter 2: EC2 Spot interruption notice: instance i-2 is taken at 2026-12-02T10:02:00Z']);
+    const alone = decision(spec, { ...base, requests: { ...base.requests, replace: [2], notices } });
+    expect(alone.replacements.map((r) => r.why)).toEqual(['replace voter 2: spot interruption (terminate) by 2026-12-02T10:02:00Z']);
+  });
+
+  it('puts the leader last among requests without a deadline due soon, then the earliest deadline first', () => {
+    const spec = testSpec({ voters: { min: 3, desired: 5, max: 7 } });
+    const base = observe(spec, { voters: [1, 2, 3, 4, 5], leader: 1 });
+    const retiring = (days: number) => ({ reason: `scheduled retirement in ${days} days`, deadline: T0 + days * 86_400_000 });
+    const notices = { 1: retiring(3), 2: retiring(9), 3: { reason: 'spot rebalance recommendation (no deadline given)' }, 4: retiring(2) };
+    const d = decision(spec, { ...base, requests: { ...base.requests, replace: [1, 2, 3, 4], notices } });
+    expect(d.replacements.map((r) => r.serverId)).toEqual([4, 2, 3, 1]);
+    expect(d.replacements.at(-1)?.why).toBe('replace voter 1: scheduled retirement in 3 days (leader last)');
+  });
+
+  it('replaces a server whose notice is due within NOTICE_URGENT_MS first, the leader too', () => {
+    const spec = testSpec();
+    const base = observe(spec, { voters: [1, 2, 3], leader: 1 });
+    const dueIn = (ms: number) => ({ reason: `due in ${ms} ms`, deadline: T0 + ms });
+    const urgentLeader = { 1: dueIn(NOTICE_URGENT_MS), 2: dueIn(NOTICE_URGENT_MS + 1) };
+    expect(decision(spec, { ...base, requests: { ...base.requests, replace: [2, 1], notices: urgentLeader } }).replacements.map((r) => r.serverId)).toEqual([1, 2]);
+    const bothUrgent = { 1: dueIn(60_000), 2: dueIn(NOTICE_URGENT_MS) };
+    expect(decision(spec, { ...base, requests: { ...base.requests, replace: [1, 2], notices: bothUrgent } }).replacements.map((r) => r.serverId)).toEqual([2, 1]);
   });
 });

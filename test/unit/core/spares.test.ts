@@ -66,7 +66,7 @@ describe('hot spares', () => {
   });
 
   it('swaps a spare in for a voter EC2 gave notice on, while it still runs', () => {
-    const observed = withSpare({}, { requests: { reports: [], forget: [], replace: [3], replaceReasons: { 3: 'spot interruption at 12:02Z' } } });
+    const observed = withSpare({}, { requests: { reports: [], forget: [], replace: [3], notices: { 3: { reason: 'spot interruption at 12:02Z' } } } });
     const thought = think(spec, stateFor(spec, observed, { spares: [4] }), observed, T0);
     expect(reconfigOf(thought.step)).toEqual({ add: [[4, 'voter']], remove: [3] });
     expect(thought.step.why).toMatch(/^replace voter 3: spot interruption at 12:02Z: swap in hot spare 4/);
@@ -194,7 +194,7 @@ describe('hot spares', () => {
   });
 
   it('drops a spare EC2 gave notice on (stopped and launched again) and never swaps it in', () => {
-    const notice = { reports: [], forget: [], replace: [4], replaceReasons: { 4: 'spot interruption at 12:02Z' } };
+    const notice = { reports: [], forget: [], replace: [4], notices: { 4: { reason: 'spot interruption at 12:02Z' } } };
     const calm = withSpare({}, { requests: notice });
     const dropped = think(spec, stateFor(spec, calm, { spares: [4] }), calm, T0);
     expect(dropped.state.spares).toEqual([]);
