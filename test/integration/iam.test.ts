@@ -37,6 +37,7 @@ const param = (path: string): Json => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Re
 const ec2Arn = (resource: string): Json => sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
 const TEMPLATE_ARN = ec2Arn(`launch-template/${LAUNCH_TEMPLATE}`);
 const TICK_QUEUE: Json = { 'Fn::GetAtt': ['TickQueue', 'Arn'] };
+const FAILED_EVENTS_QUEUE: Json = { 'Fn::GetAtt': ['TickFailedEventsQueue', 'Arn'] };
 const logs = (fn: string): Json => sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${DEPLOYMENT}-${fn}:*`);
 
 /** Statements both roles carry. */
@@ -121,6 +122,7 @@ export const EXPECTED: Record<'TickRole' | 'ManualRole', Statement[]> = {
     },
     { Sid: 'QueueTicks', Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: TICK_QUEUE },
     { Sid: 'ReceiveTicks', Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: TICK_QUEUE },
+    { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: FAILED_EVENTS_QUEUE },
     { Sid: 'PassTheServerRoleToEc2Only', Effect: 'Allow', Action: ['iam:PassRole'], Resource: INSTANCE_ROLE, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
   ],
   ManualRole: [
@@ -211,7 +213,9 @@ export function checkIam(template: Template): string[] {
           if (roleId === 'ManualRole' && /\/(state|lease)"/.test(arn)) v.push(`${at}: manual writes ${arn}`);
         }
       }
-      if (actions.some((a) => a.startsWith('sqs:')) && key(resources) !== key([TICK_QUEUE])) v.push(`${at}: SQS beyond this deployment's tick queue`);
+      if (actions.some((a) => a.startsWith('sqs:')) && key(resources) !== key([TICK_QUEUE]) && !(key(actions) === key(['sqs:SendMessage']) && key(resources) === key([FAILED_EVENTS_QUEUE]))) {
+        v.push(`${at}: SQS beyond this deployment's tick queue`);
+      }
       if (roleId === 'ManualRole') for (const a of actions) if (NOT_FOR_MANUAL.includes(a)) v.push(`${at}: manual is allowed ${a}`);
     }
     if (!actual.some((s) => s.Effect === 'Deny' && list(s.Action).includes('ssm:PutParameter') && key(list(s.Resource)) === key([param('/*/super-password')]))) v.push(`${roleId}: the super password is not denied to PutParameter`);

@@ -83,7 +83,11 @@ describe('the deployment package', () => {
     const health = JSON.parse(readFileSync(join(EVENTS, 'health-instance-retirement.json'), 'utf8')) as Record<string, unknown>;
     expect(patterns.some((p) => matchesPattern(p, { ...health, detail: { ...(health.detail as object), eventTypeCategory: 'issue' } }))).toBe(false);
     const alarms = Object.values(r).filter((x) => x.Type === 'AWS::CloudWatch::Alarm').map((x) => x.Properties.MetricName);
-    expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
+    expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'FailedMembers', 'LaunchFailures', 'ObserverShortfall', 'QuorumMargin', 'TickFailed']);
+    // An event whose invocation failed is tried twice more, then kept (with its error) where an alarm sees it.
+    const invokeConfig = Object.values(r).find((x) => x.Type === 'AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfig?.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TickFailedEventsQueue', 'Arn'] } } } });
+    expect(r.TickFailedEventsAlarm?.Properties).toMatchObject({ Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TickFailedEventsQueue', 'QueueName'] } }], Threshold: 1 });
     // Launches from this template stopped after 3 new servers failed to join in a row.
     expect(r.LaunchFailingAlarm?.Properties).toEqual({
       AlarmName: 'zk-autoscaler-ci-launch-failing',
