@@ -15,18 +15,17 @@ import { TICK_METRICS } from '../lib/adapters/aws/metricNames.js';
 import { isInstanceEvent, isSqsEvent, parseWakeEvent } from '../lib/config/events.js';
 import { EnvSchema, parseOrThrow } from '../lib/config/index.js';
 import { handleTickEvent, tickSummary } from '../lib/controller/index.js';
-import { fanOutTickEvent, fleetOwners, FOLLOW_UP, handleInstanceEvent, handleTickMessages } from '../lib/controller/triggers.js';
+import { fanOutTickEvent, FOLLOW_UP, handleInstanceEvent, handleTickMessages } from '../lib/controller/triggers.js';
 import { toControllerError, type ControllerError } from '../lib/errors.js';
-import { ec2InstanceOwners } from '../lib/wiring/aws.js';
-import { depsFromEnv, tickQueueFromEnv } from '../lib/wiring/index.js';
+import { awsParts, depsFromEnv, instanceOwnersFromEnv, tickQueueFromEnv } from '../lib/wiring/index.js';
 
 const env = parseOrThrow(EnvSchema, process.env, 'environment');
 const logger = new Logger({ serviceName: 'zk-autoscaler' });
 const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: 'zk-autoscaler' });
-const deps = depsFromEnv(env, powertoolsLog(logger)); // SDK clients made once per container
+const aws = awsParts(env); // SDK clients and rate budgets made once per container
+const deps = depsFromEnv(env, powertoolsLog(logger), aws);
 const queue = tickQueueFromEnv(env);
-// Local mode has no EC2 tags to read: its clusters' fleets are searched.
-const owners = env.TARGET === 'local' ? fleetOwners(deps) : ec2InstanceOwners(env, powertoolsLog(logger));
+const owners = instanceOwnersFromEnv(env, deps, powertoolsLog(logger), aws);
 /** A batch answers this long before the function's timeout, whatever its slowest cluster does. */
 const ANSWER_MARGIN_MS = 10_000;
 

@@ -66,11 +66,11 @@ export function sqsTickQueue(env: Env): SqsTickQueue | undefined {
 }
 
 /** Which cluster an EC2 or Health event's instance belongs to: its tags, and for an instance we did
- * not launch, its cluster's adopted record. Clients of its own, made once per container; one
- * DescribeInstances per event, outside the ticks' rate budget (events are few). */
-export function ec2InstanceOwners(env: Env, log: Log): Ec2InstanceOwners {
-  const store = new SsmStateStore(new SSMClient(CLIENT_CONFIG), env.ZK_AUTOSCALER_PREFIX);
-  return new Ec2InstanceOwners(new EC2Client(CLIENT_CONFIG), { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, log, adopted: (cluster) => store.readAdopted(cluster) });
+ * not launch, its cluster's adopted record. One DescribeInstances per event and one adopted record
+ * read, within the same rate budgets as the ticks. */
+export function ec2InstanceOwners(env: Env, clients: AwsClients, log: Log, budgets?: RateBudgets): Ec2InstanceOwners {
+  const store = new SsmStateStore(clients.ssm, env.ZK_AUTOSCALER_PREFIX, undefined, undefined, budgets);
+  return new Ec2InstanceOwners(clients.ec2, { deployment: env.ZK_AUTOSCALER_DEPLOYMENT, log, adopted: (cluster) => store.readAdopted(cluster), ...(budgets ? { budgets } : {}) });
 }
 
 export function buildAwsDeps(env: Env, clients: AwsClients, log: Log, budgets?: RateBudgets): Deps {

@@ -349,9 +349,9 @@ export class Ec2Fleet implements Fleet {
 }
 
 /** One EC2 call, retried on throttling within the budget, its error typed and naming `resource`. */
-type Ec2Call = <T>(operation: string, send: () => Promise<T>) => Promise<T>;
+export type Ec2Call = <T>(operation: string, send: () => Promise<T>) => Promise<T>;
 
-function ec2Caller(retry: RetryPolicy, budgets: RateBudgets | undefined, resource: string): Ec2Call {
+export function ec2Caller(retry: RetryPolicy, budgets: RateBudgets | undefined, resource: string): Ec2Call {
   return async (operation, send) => {
     try {
       return await withThrottlingRetry(retry, async () => {
@@ -364,7 +364,7 @@ function ec2Caller(retry: RetryPolicy, budgets: RateBudgets | undefined, resourc
   };
 }
 
-async function describeInstances(ec2: EC2Client, call: Ec2Call, filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
+export async function describeInstances(ec2: EC2Client, call: Ec2Call, filters: { Name: string; Values: string[] }[]): Promise<Ec2Instance[]> {
   const instances: Ec2Instance[] = [];
   let token: string | undefined;
   do {

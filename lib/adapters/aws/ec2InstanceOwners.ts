@@ -1,10 +1,11 @@
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ClusterNameSchema } from '../../config/spec.js';
 import type { ServerId } from '../../core/index.js';
 import type { Log } from '../../ports/index.js';
-import { awsCallError, DEFAULT_RETRY, withThrottlingRetry, type RetryPolicy } from './awsErrors.js';
-import { notLaunchedHere, TAG, tagsOf } from './ec2Fleet.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './awsErrors.js';
+import { describeInstances, ec2Caller, notLaunchedHere, TAG, tagsOf } from './ec2Fleet.js';
+import type { RateBudgets } from './rateBudget.js';
 
 // Which cluster an EC2 or Health event's instance belongs to. The events name the instance, not our
 // tags: one DescribeInstances by instance id, filtered on this deployment's tag, reads them. An
@@ -22,6 +23,9 @@ export interface Ec2InstanceOwnersOptions {
   /** A cluster's adopted instances (instance id -> server id), read only for an instance we did not launch. */
   readonly adopted: (cluster: string) => Promise<ReadonlyMap<string, ServerId>>;
   readonly retry?: RetryPolicy;
+  /** The container's share of the account's EC2 rates, which the ticks draw on too: a storm of
+   * events (a zone lost) must not starve them. */
+  readonly budgets?: RateBudgets;
 }
 
 const ServerIdTag = z.coerce.number().int().min(1).max(255);
@@ -41,10 +45,8 @@ export class Ec2InstanceOwners {
       { Name: 'instance-id', Values: [...instanceIds] },
       { Name: `tag:${TAG.deployment}`, Values: [deployment] },
     ];
-    const out = await withThrottlingRetry(this.options.retry ?? DEFAULT_RETRY, () => this.ec2.send(new DescribeInstancesCommand({ Filters: filters }))).catch((err: unknown) => {
-      throw awsCallError('ec2', 'DescribeInstances', instanceIds.join(','), err);
-    });
-    for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+    const call = ec2Caller(this.options.retry ?? DEFAULT_RETRY, this.options.budgets, instanceIds.join(','));
+    for (const i of await describeInstances(this.ec2, call, filters)) {
       const tags = tagsOf(i);
       const cluster = ClusterNameSchema.safeParse(tags.get(TAG.cluster));
       const serverId = ServerIdTag.safeParse(tags.get(TAG.serverId));
