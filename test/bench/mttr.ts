@@ -13,6 +13,12 @@ export interface MttrRun {
   readonly totalMs: number;
   /** Kill -> the first step that acts (the launch, or with a spare the swap). */
   readonly detectionMs: number;
+  /** Kill -> the start of the first tick that fails the victim: detection proper. */
+  readonly failedMs: number;
+  /** Kill -> the start of the first tick, from that one on, that finds a leader serving (not the
+   * victim): a killed leader's ensemble elects first (ZooKeeper's part, which no controller can
+   * shorten). A follower's ensemble never stops having one. */
+  readonly quorumMs: number;
   readonly launchMs: number;
   readonly syncMs: number;
   readonly reconfigMs: number;
@@ -44,11 +50,14 @@ export async function measureMttr(runs: number, { failure = 'kill', hotSpares = 
       const pid = c.processes.list().find((s) => s.serverId === victim)?.pid;
       if (failure === 'hang' && pid !== undefined) process.kill(pid, 'SIGSTOP');
       else await c.processes.stop(victim, 'kill');
-      const t = { launchStart: 0, launchEnd: 0, reconfigStart: 0, reconfigEnd: 0, done: 0 };
+      const t = { failed: 0, quorum: 0, launchStart: 0, launchEnd: 0, reconfigStart: 0, reconfigEnd: 0, done: 0 };
       for (let i = 0; i < 600 && !t.done; i++) {
         const started = performance.now();
         const r = await c.tick();
         const ended = performance.now();
+        if (!t.failed && r.reports.some((x) => x.serverId === victim && x.status === 'failed')) t.failed = started;
+        const leads = r.observation?.probes.some((p) => p.serverId !== victim && p.result.status === 'serving' && p.result.health.mode === 'leader');
+        if (t.failed && !t.quorum && leads) t.quorum = started;
         if (r.step?.kind === 'launch' && !t.launchStart) Object.assign(t, { launchStart: started, launchEnd: ended });
         if (r.step?.kind === 'reconfig' && r.outcome === 'acted' && !t.reconfigStart) Object.assign(t, { reconfigStart: started, reconfigEnd: ended });
         const members = r.observation?.config.readable ? r.observation.config.config.members : [];
@@ -62,6 +71,8 @@ export async function measureMttr(runs: number, { failure = 'kill', hotSpares = 
       results.push({
         totalMs: Math.round(t.done - killedAt),
         detectionMs: Math.round((launched ? t.launchStart : t.reconfigStart) - killedAt),
+        failedMs: Math.round(t.failed - killedAt),
+        quorumMs: Math.round(t.quorum - killedAt),
         launchMs: launched ? Math.round(t.launchEnd - t.launchStart) : 0,
         syncMs: launched ? Math.round(t.reconfigStart - t.launchEnd) : 0,
         reconfigMs: Math.round(t.reconfigEnd - t.reconfigStart),

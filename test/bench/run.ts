@@ -58,11 +58,24 @@ async function main(): Promise<void> {
   // The smoke run (CI) measures the first case only: the figures are the full run's.
   for (const { failure, victim, what } of smoke ? spareCases.slice(0, 1) : spareCases) {
     const spare = await measureMttr(smoke ? 1 : 5, { hotSpares: 1, failure, victim });
-    rows.push([`MTTR with 1 hot spare: ${what} -> 3 synced voters (50 ms ticks)`, spare.map((r) => r.totalMs), 'ms', 'detection + <= 500']);
-    rows.push(['  detection (failure -> the swap step)', spare.map((r) => r.detectionMs), 'ms', '']);
-    rows.push(['  swap (the swap step -> 3 synced voters)', spare.map((r) => r.totalMs - r.detectionMs), 'ms', '<= 500']);
+    // Judged run by run: from the swap step (the failure detected and, for a killed leader,
+    // ZooKeeper's recovery: its election, then the spare following the new leader, which nothing
+    // commits before) to 3 synced voters. A hung server costs every tick its probe deadline, so its
+    // heal is ticks of 1.5 s: shown, not judged (the issue's goal is for kill -9).
+    const judged = failure === 'kill';
+    const leader = victim === 'leader';
+    rows.push([`MTTR with 1 hot spare: ${what} -> 3 synced voters (50 ms ticks)`, spare.map((r) => r.totalMs), 'ms', judged ? `detection${leader ? ' + election + spare resync' : ''} + <= 500` : '']);
+    rows.push(['  detection (failure -> the tick that fails it)', spare.map((r) => r.failedMs), 'ms', '']);
+    if (leader) {
+      rows.push(['  election (-> a new leader serves; ZooKeeper)', spare.map((r) => r.quorumMs - r.failedMs), 'ms', '']);
+      rows.push(['  spare resync (-> the swap step: the spare follows the new leader; ZooKeeper)', spare.map((r) => r.detectionMs - r.quorumMs), 'ms', '']);
+    }
+    rows.push(['  swap (the swap step -> 3 synced voters)', spare.map((r) => r.totalMs - r.detectionMs), 'ms', judged ? '<= 500' : '']);
+    if (judged) rows.push(['  runs whose swap is within 500 ms', [spare.filter((r) => r.totalMs - r.detectionMs <= 500).length], 'runs', `all ${spare.length}`]);
   }
-  notes.push('Hot spares (issue 14): the same cluster with `hotSpares: 1` (3 voters and a synced non-voting follower outside the config) heals a killed voter with ONE reconfig that swaps the spare in: no launch, no boot, no sync; the spare is launched again afterwards. A killed leader first costs an election, and the spare follows the new leader before it can be swapped in (the controller waits for it rather than launch).');
+  notes.push(
+    'Hot spares (issue 14): the same cluster with `hotSpares: 1` (3 voters and a synced non-voting follower outside the config) heals a killed voter with ONE reconfig that swaps the spare in: no launch, no boot, no sync; the spare is launched again afterwards. A killed leader first costs an election (ZooKeeper: nothing commits without a leader), and the spare follows the new leader before it is swapped in (the controller waits for it rather than launch). Each run is judged on its own: from the swap step (detection, and for a killed leader the election and the resync of the spare) to 3 synced voters within 500 ms.',
+  );
   step('hung voter on real ZooKeeper');
   const hung = await measureMttr(smoke ? 1 : 5, { failure: 'hang' });
   rows.push([`MTTR: SIGSTOP a voter -> 3 synced voters (failAfterSeconds ${HUNG_FAIL_AFTER_SECONDS}, 50 ms ticks)`, hung.map((r) => r.totalMs), 'ms', '']);
