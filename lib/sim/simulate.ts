@@ -64,6 +64,8 @@ export interface SimulationReport {
   readonly flaps: number;
   readonly quorumAvailability: number;
   readonly failuresInjected: number;
+  /** Of those, failures of a voter of the config (the others hit a spare, a joiner or a stray). */
+  readonly voterFailures: number;
   /** Minutes in which a voter of the config was down or not synced, at the minute's tick (before or after its step). */
   readonly minutesVoterMissing: number;
   /** Notices given, and instances taken at their deadline while still in the config (replaced too late). */
@@ -96,7 +98,7 @@ export function simulate(scenario: Scenario): SimulationReport {
   const failureKind = scenario.failureKind ?? 'stopped';
   const samples: Sample[] = [];
   const actions = { launches: 0, reconfigs: 0, terminations: 0 };
-  const totals = { underCapacity: 0, serverMinutes: 0, oracleServerMinutes: 0, quorumMinutes: 0, failuresInjected: 0, stepped: 0, voterMissing: 0 };
+  const totals = { underCapacity: 0, serverMinutes: 0, oracleServerMinutes: 0, quorumMinutes: 0, failuresInjected: 0, voterFailures: 0, stepped: 0, voterMissing: 0 };
   const spareTotals = { launches: 0, swaps: 0 };
   const noticeTotals = { given: 0, takenInConfig: 0 };
   const observerChanges: { minute: number; direction: number }[] = [];
@@ -143,6 +145,7 @@ export function simulate(scenario: Scenario): SimulationReport {
       const failsAt = failures.at(s.serverId, s.launchedAtTick);
       const noticeAt = notices.at(s.serverId, s.launchedAtTick);
       if (failsAt === minute) {
+        if (fleet.config.members.some((m) => m.serverId === s.serverId && m.role === 'voter')) totals.voterFailures++;
         fleet.fail(s.serverId, failureKind);
         totals.failuresInjected++;
       } else if (noticeAt === minute) {
@@ -194,6 +197,7 @@ export function simulate(scenario: Scenario): SimulationReport {
     flaps: observerChanges.filter((c, i) => i > 0 && observerChanges[i - 1]?.direction !== c.direction && c.minute - (observerChanges[i - 1]?.minute ?? 0) <= window).length,
     quorumAvailability: trace.length ? totals.quorumMinutes / trace.length : 1,
     failuresInjected: totals.failuresInjected,
+    voterFailures: totals.voterFailures,
     minutesVoterMissing: totals.voterMissing,
     notices: noticeTotals,
     hotSpares: spareTotals,

@@ -31,6 +31,7 @@ export interface FleetYear {
   readonly minutesVoterMissingQuorumKept: number;
   readonly serverMinutes: number;
   readonly failures: number;
+  readonly voterFailures: number;
   readonly notices: number;
   /** Instances taken at their notice's deadline while still voters: replaced too late. */
   readonly noticesTakenInConfig: number;
@@ -71,12 +72,13 @@ export function measureHotSpares({ clusters = 100, years = 1 } = {}): HotSpareFi
   const flat = new Array<number>((years * 365 * 1440) | 0).fill(1000);
   const fleetYear = (hotSpares: number, failureKind: FailureKind): FleetYear => {
     const spec = ClusterSpecSchema.parse({ cluster: `spares-${hotSpares}`, zones, hotSpares });
-    const t = { minutesVoterMissing: 0, minutesVoterMissingQuorumKept: 0, serverMinutes: 0, failures: 0, notices: 0, noticesTakenInConfig: 0, launches: 0, spareSwaps: 0, quorumAvailability: 0, clustersLosingQuorum: 0 };
+    const t = { minutesVoterMissing: 0, minutesVoterMissingQuorumKept: 0, serverMinutes: 0, failures: 0, voterFailures: 0, notices: 0, noticesTakenInConfig: 0, launches: 0, spareSwaps: 0, quorumAvailability: 0, clustersLosingQuorum: 0 };
     for (let c = 0; c < clusters; c++) {
       const r = simulate({ spec, trace: flat, serverCapacity: 5000, failureRate: SPARE_FAILURE_RATE, failureKind, notices: { rate: SPARE_NOTICE_RATE }, seed: c + 1, keepSamples: false, model });
       t.minutesVoterMissing += r.minutesVoterMissing;
       t.serverMinutes += r.serverMinutes;
       t.failures += r.failuresInjected;
+      t.voterFailures += r.voterFailures;
       t.notices += r.notices.given;
       t.noticesTakenInConfig += r.notices.takenInConfig;
       t.launches += r.actions.launches;

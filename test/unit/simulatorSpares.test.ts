@@ -84,6 +84,9 @@ describe('the simulator with hot spares', () => {
     const one = year(1);
     // One spare at the start, one after each swap: more means a spare itself failed and was replaced.
     expect(one.hotSpares.launches).toBeGreaterThan(1 + one.hotSpares.swaps);
+    // Failures of voters are told apart from the spares' (what the MTTR model's year is counted by).
+    expect(one.voterFailures).toBeGreaterThan(0);
+    expect(one.voterFailures).toBeLessThan(one.failuresInjected);
   });
 
   it('finds a hung voter only by missed probes: three minutes with a spare, four without', () => {
