@@ -81,6 +81,10 @@ export interface MttrRun {
   readonly noticeLeadMs?: number;
   /** How long to go on ticking after the heal (to see what follows it: a spare launched again). */
   readonly settleMs?: number;
+  /** Follow-up ticks (default true). False when the event's message shares its queue batch with
+   * other clusters' (a large deployment, during the fan-out): the tick function then follows up on
+   * none of them, and the swap waits for the schedule. */
+  readonly followUps?: boolean;
 }
 
 export interface MttrResult {
@@ -169,7 +173,7 @@ export function runMttr(run: MttrRun): MttrResult {
     const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], notices: { [victim]: { reason, deadline: requestAt + lead } } } : undefined);
     if (step.kind !== 'none' && step.kind !== 'wait') steps.push({ atMs: fleet.tick - failedAt, step });
     const followUpAt = fleet.tick + FOLLOW_UP.everyMs;
-    if (awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs) followUps.push(followUpAt);
+    if (run.followUps !== false && awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs) followUps.push(followUpAt);
     account(fleet.tick);
     if (healedAt === undefined && failed && missingSince === undefined && !fleet.config.members.some((m) => m.serverId === victim)) healedAt = fleet.tick;
   }

@@ -138,6 +138,8 @@ async function main(): Promise<void> {
   rows.push([`simulator: hot spares, ${fleetOf} x 4 (EC2-known and hung failures, 0 and 1 spare) and the MTTR model`, [spares.seconds], 's', '']);
   rows.push(['modelled MTTR on AWS: terminated voter, no spare (event + launch + boot + sync + swap at the next follow-up tick)', spares.mttrSeconds.terminated.none, 's', '<= 90']);
   rows.push(['modelled MTTR on AWS: terminated voter, 1 hot spare (event + swap)', spares.mttrSeconds.terminated.one, 's', '<= 10']);
+  rows.push(['modelled MTTR on AWS: the same, no spare, its message batched with other clusters\' (no follow-ups: the swap at the next scheduled tick)', spares.mttrSeconds.terminatedBatched.none, 's', '']);
+  rows.push(['modelled MTTR on AWS: the same, 1 hot spare, batched with other clusters\'', spares.mttrSeconds.terminatedBatched.one, 's', '']);
   rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), no spare', spares.mttrSeconds.hung.none, 's', '']);
   rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), 1 hot spare', spares.mttrSeconds.hung.one, 's', '']);
   rows.push(['modelled seconds with a voter missing after a Spot notice (2 min ahead), no spare', spares.mttrSeconds.notice.none, 's', '']);
