@@ -1,17 +1,27 @@
 import { startAwsDeployment, votersAtRest } from '../support/awsDeployment.js';
+import { measureAwsEventPath, type AwsEventPathFigures } from './awsEventPath.js';
 
 // The AWS path on the AWS test world, through the real handlers and SDK clients, each instance a
 // real ZooKeeper: the time to create a 3-voter cluster, the SDK calls of a steady tick, and a kill
 // of a voter's instance healed tick by tick (ticks every 200 ms, failAfterSeconds 1), with the calls
-// of those ticks. One deployment per process: the handlers make their SDK clients once.
+// of those ticks. One deployment per process: the handlers make their SDK clients once. Then the
+// event path, as deployed with the tick queue (awsEventPath.ts, in a process of its own): EC2
+// terminating a voter's instance -> the swap committed, with and without a hot spare, and a Spot
+// warning -> the swap committed before the deadline.
 
 export interface AwsPathFigures {
   readonly createMs: number;
   readonly steadyTick: Record<string, number>;
   readonly heals: readonly { readonly ms: number; readonly ticks: number; readonly calls: Record<string, number> }[];
+  readonly events: AwsEventPathFigures;
 }
 
 export async function measureAwsPath(heals: number): Promise<AwsPathFigures> {
+  const queueless = await measureQueueless(heals);
+  return { ...queueless, events: await measureAwsEventPath(heals) };
+}
+
+async function measureQueueless(heals: number): Promise<Omit<AwsPathFigures, 'events'>> {
   const d = await startAwsDeployment();
   try {
     const started = performance.now();

@@ -1,27 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StatusView } from '../../lib/controller/index.js';
-import { startAwsDeployment, votersAtRest, ZONES, type AwsDeployment, type TickOutcome } from '../support/awsDeployment.js';
+import { FOLLOW_UP } from '../../lib/controller/triggers.js';
+import { startAwsDeployment, votersAtRest, ZONES, type AwsDeployment } from '../support/awsDeployment.js';
+import { spotNotice, terminateFollower, type HealSeen } from '../support/awsEventPath.js';
 import { missingWrites, startWriter } from '../support/writer.js';
 
-// EC2's own events on the AWS path (real handlers, real SDK clients, the test world, real ZooKeeper
-// JVMs as instances): a voter's instance terminated by EC2 is healed by the very tick its event
-// wakes, one reconfig swapping the hot spare in, with no missed-probe wait; a Spot interruption
-// warning gets its voter a synced successor and one swap while the instance still runs.
-
-const EVENTS = join(import.meta.dirname, '..', '..', 'events');
-const sample = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(EVENTS, file), 'utf8')) as Record<string, unknown>;
-const eventAbout = (file: string, instanceId: string, detail: Record<string, unknown>): Record<string, unknown> => {
-  const event = sample(file);
-  return { ...event, resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`], detail: { ...(event.detail as object), 'instance-id': instanceId, ...detail } };
-};
+// EC2's own events on the AWS path as deployed (real handlers, real SDK clients, the test world,
+// real ZooKeeper JVMs as instances), WITH the tick queue: EC2's events reach the tick function
+// through EventBridge's rules, which queues the cluster's tick on the FIFO queue; Lambda's event
+// source mapping delivers it back to the function, whose tick follows up every 5 s while a
+// replacement is on its way. Nothing drives ticks between EC2 acting and the committed swap: what
+// each tick decided is read from the function's log. (Before and after, the schedule is driven
+// faster than once a minute, through the same fan-out and queue, to reach a state at rest.)
 
 let d: AwsDeployment;
 
 beforeAll(async () => {
-  d = await startAwsDeployment({ dir: inject('testRoot'), spec: { hotSpares: 1 } });
+  d = await startAwsDeployment({ dir: inject('testRoot'), spec: { hotSpares: 1 }, queue: true });
   await d.manual({ action: 'create', cluster: d.cluster });
 }, 60_000);
 
@@ -29,69 +24,92 @@ afterAll(async () => {
   await d?.close();
 });
 
-const instanceOf = (serverId: number): string => {
-  const found = [...d.world.ec2.instances.values()].find((i) => i.State?.Name === 'running' && i.Tags?.some((t) => t.Key === 'zk-autoscaler:server-id' && t.Value === String(serverId)));
-  if (!found?.InstanceId) throw new Error(`no running instance of server ${serverId}`);
-  return found.InstanceId;
-};
 const stateOf = (instanceId: string): string | undefined => d.world.ec2.instances.get(instanceId)?.State?.Name;
 const spreadAtRest = (spares: number) => (s: StatusView) =>
   votersAtRest(3)(s) && s.spares.synced === spares && s.spares.count === spares && s.members.filter((m) => m.role === 'voter').map((m) => m.zone).sort().join() === ZONES.join();
-const ofCluster = (results: TickOutcome[]): TickOutcome => {
-  const r = results.find((x) => x.cluster === d.cluster);
-  if (!r) throw new Error(`the event woke no tick of ${d.cluster}: ${JSON.stringify(results)}`);
-  return r;
+const voters = (s: StatusView): number[] => s.members.filter((m) => m.role === 'voter').map((m) => m.serverId).sort((a, b) => a - b);
+const setSpares = async (hotSpares: number): Promise<void> => {
+  const { spec } = ((await d.manual({ action: 'spec-show', cluster: d.cluster })) as { data: { spec: Record<string, unknown> } }).data;
+  await d.manual({ action: 'spec-set', cluster: d.cluster, spec: { ...spec, hotSpares } });
 };
+const connectString = async (): Promise<string> => ((await d.manual({ action: 'connect-string', cluster: d.cluster })) as { data: { clients: string } }).data.clients;
+const steps = (seen: HealSeen): string[] => seen.decisions.map((x) => x.step);
+/** The invocations of the mapping that ran ticks of the cluster between two times. */
+const invocationsBetween = (from: number, to: number) => (d.mapping?.invocations ?? []).filter((i) => i.startedAt >= from && i.startedAt <= to && i.records.some((r) => r.attributes.MessageGroupId === d.cluster));
 
-describe('EC2 events on the AWS path (test world)', () => {
-  it('heals a voter whose instance EC2 terminated in the tick its event wakes: one reconfig swaps the hot spare in', async () => {
+describe('EC2 events on the AWS path through the tick queue (test world)', () => {
+  it('heals a voter whose instance EC2 terminated in the first tick its event queues: one reconfig swaps the hot spare in, no launch first', async () => {
     const ready = await d.tickUntil('3 voters spread over the zones and a synced spare', spreadAtRest(1), 90_000);
+    await d.settled(30_000);
     const spare = ready.members.find((m) => m.role === 'spare')?.serverId as number;
-    const victim = ready.members.find((m) => m.role === 'voter' && m.mode === 'follower')?.serverId as number;
-    const instanceId = instanceOf(victim);
-    d.clearCalls();
-    await new EC2Client(d.world.clientConfig).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-    const woken = ofCluster(await d.wake(eventAbout('ec2-instance-terminated.json', instanceId, { state: 'shutting-down' })));
-    expect([woken.outcome, woken.step]).toEqual(['acted', 'reconfig']);
-    expect(woken.why).toMatch(new RegExp(`^replace voter ${victim}: instance ${instanceId} is (stopping|terminated): swap in hot spare ${spare} \\(eu-west-1[abc]\\): add voter ${spare}, remove ${victim}`));
-    expect(d.tickCalls()['ec2:RunInstances']).toBeUndefined();
-    const swapped = await d.status();
-    expect(swapped.members.filter((m) => m.role === 'voter').map((m) => m.serverId).sort()).toEqual([...[1, 2, 3].filter((id) => id !== victim), spare].sort());
+    const seen = await terminateFollower(d, ready, 60_000);
+    expect(steps(seen)).toEqual(['reconfig']);
+    expect(seen.decisions[0]?.why).toMatch(new RegExp(`^replace voter ${seen.victim}: instance ${seen.instanceId} is (stopping|terminated): swap in hot spare ${spare} \\(eu-west-1[abc]\\): add voter ${spare}, remove ${seen.victim}`));
+    // The tick came from the queue: the mapping delivered the event's message (none was driven).
+    expect(invocationsBetween(seen.startedAt, seen.committedAt).length).toBeGreaterThanOrEqual(1);
+    expect(voters(await d.status())).toEqual([...[1, 2, 3].filter((id) => id !== seen.victim), spare].sort((a, b) => a - b));
 
     // The spare is launched again; spread comes back (a spare from another zone crowds one: repaired).
     const rest = await d.tickUntil('at rest with a new synced spare', spreadAtRest(1), 90_000);
     expect(rest.members.find((m) => m.role === 'spare')?.serverId).not.toBe(spare);
   }, 150_000);
 
-  it('gets a voter with a Spot interruption warning a synced successor and one swap while its instance still runs, losing no acknowledged write', async () => {
-    const { spec } = ((await d.manual({ action: 'spec-show', cluster: d.cluster })) as { data: { spec: Record<string, unknown> } }).data;
-    await d.manual({ action: 'spec-set', cluster: d.cluster, spec: { ...spec, hotSpares: 0 } });
+  it('heals a voter whose instance EC2 terminated without a spare: the event\'s tick launches the successor at once, follow-up ticks carry it to the one swap', async () => {
+    await setSpares(0);
     const before = await d.tickUntil('no spare, at rest', spreadAtRest(0), 60_000);
-    const connect = ((await d.manual({ action: 'connect-string', cluster: d.cluster })) as { data: { clients: string } }).data.clients;
-    const writer = await startWriter(connect, { ratePerSecond: 50 });
+    // The spare's own termination queued ticks of its own: EC2 acts on a quiet deployment.
+    await d.settled(30_000);
+    const seen = await terminateFollower(d, before, 90_000);
+    const [first, ...rest] = seen.decisions;
+    // No missed-probe wait: the first tick after the event launches, naming the instance gone.
+    expect(first?.step, JSON.stringify(seen.decisions)).toBe('launch');
+    expect(first?.why).toMatch(new RegExp(`^replace voter ${seen.victim}: instance ${seen.instanceId} is (stopping|terminated): launch server \\d+ in eu-west-1[abc]`));
+    // Then only waits on the joiner, and one swap: ticks seconds apart, within one delivery of the
+    // queue (follow-ups), not a minute apart (the schedule).
+    expect(rest.at(-1)?.step).toBe('reconfig');
+    expect(rest.slice(0, -1).every((x) => x.step === 'wait')).toBe(true);
+    const runs = invocationsBetween(seen.startedAt, seen.committedAt);
+    const carrier = runs.find((i) => i.startedAt <= (first?.at ?? 0) && (i.endedAt ?? Infinity) >= seen.committedAt);
+    expect(carrier, `one delivery ran the launch and the swap (deliveries: ${runs.length})`).toBeDefined();
+    // More ticks than the delivery had messages of the cluster: the later ones were its follow-ups,
+    // each FOLLOW_UP.everyMs (5 s) after the one before, not a minute (the schedule).
+    expect(seen.decisions.length).toBeGreaterThan(carrier?.records.filter((r) => r.attributes.MessageGroupId === d.cluster).length ?? Infinity);
+    const swapGap = (seen.decisions.at(-1)?.at ?? 0) - (seen.decisions.at(-2)?.at ?? 0);
+    expect(swapGap).toBeGreaterThanOrEqual(FOLLOW_UP.everyMs);
+    expect(swapGap).toBeLessThan(FOLLOW_UP.everyMs + 20_000);
+    const swapped = await d.status();
+    expect(swapped.members.some((m) => m.serverId === seen.victim && m.role === 'voter')).toBe(false);
+    expect(swapped.voters.count).toBe(3);
+    console.info(`terminated, no spare, through the queue: swap committed ${seen.committedAt - seen.startedAt} ms after EC2 acted, ${seen.decisions.length} ticks (${JSON.stringify(steps(seen))}), ${runs.length} deliveries`);
+    await d.tickUntil('3 synced voters, spread', spreadAtRest(0), 60_000);
+  }, 150_000);
+
+  it('gets a voter with a Spot interruption warning a synced successor and one swap before EC2 takes the instance at the deadline, losing no acknowledged write', async () => {
+    const before = await d.tickUntil('no spare, at rest', spreadAtRest(0), 60_000);
+    await d.settled(30_000);
+    const writer = await startWriter(await connectString(), { ratePerSecond: 50 });
     try {
-      const victim = before.members.find((m) => m.role === 'voter' && m.mode === 'follower')?.serverId as number;
-      const instanceId = instanceOf(victim);
-      d.clearCalls();
-      const woken = ofCluster(await d.wake(eventAbout('ec2-spot-interruption.json', instanceId, { 'instance-action': 'terminate' })));
-      expect([woken.outcome, woken.step]).toEqual(['acted', 'launch']);
-      expect(woken.why).toMatch(new RegExp(`^replace voter ${victim}: spot interruption \\(terminate\\) by 2026-12-01T10:02:00Z: launch server \\d+ in eu-west-1[abc] to swap in$`));
-      const steps: string[] = [];
-      await d.tickUntil(`server ${victim} swapped out`, (s) => !s.members.some((m) => m.serverId === victim && m.role === 'voter'), 90_000, steps);
-      // EC2 has not acted yet (it gives two minutes): the successor was synced and swapped in first.
-      expect(stateOf(instanceId)).toBe('running');
-      expect(steps.filter((k) => k === 'reconfig')).toHaveLength(1);
-      expect(d.tickCalls()['ec2:RunInstances']).toBe(1);
-      // Then EC2 takes the instance; its event changes nothing the controller has not done.
-      await new EC2Client(d.world.clientConfig).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-      ofCluster(await d.wake(eventAbout('ec2-instance-terminated.json', instanceId, { state: 'terminated' })));
+      // Dated so that its two minutes end 40 s from now: the world then takes the instance itself.
+      const seen = await spotNotice(d, before, 40_000, 40_000);
+      const takenAt = await seen.taken;
+      expect(['shutting-down', 'terminated']).toContain(stateOf(seen.instanceId));
+      // The successor was launched at once, synced, and swapped in with ONE reconfig before then.
+      expect(seen.committedAt).toBeLessThan(takenAt);
+      expect(seen.decisions[0]?.step).toBe('launch');
+      expect(seen.decisions[0]?.why).toMatch(new RegExp(`^replace voter ${seen.victim}: spot interruption \\(terminate\\) by ${seen.deadlineIso.replace(/[.]/g, '\\.')}.*: launch server \\d+ in eu-west-1[abc]`));
+      expect(steps(seen).filter((k) => k === 'reconfig')).toEqual(['reconfig']);
+      expect(steps(seen).filter((k) => k === 'launch')).toEqual(['launch']);
+      const after = d.decisions().filter((x) => x.cluster === d.cluster && x.at > seen.committedAt && x.at <= takenAt);
+      expect(after.filter((x) => x.step === 'reconfig' || x.step === 'launch')).toEqual([]);
+      console.info(`Spot notice through the queue: swap committed ${seen.committedAt - seen.startedAt} ms after the warning, ${seen.deadline - seen.committedAt} ms before the deadline (${JSON.stringify(steps(seen))})`);
+      await writer.acknowledgesMore(20, 20_000);
+      // EC2's own events about the instance it took change nothing the controller has not done.
       await d.tickUntil('3 synced voters, spread', spreadAtRest(0), 60_000);
     } finally {
       const report = await writer.stop();
       console.info(`writer through a Spot interruption on the AWS path: ${report.acknowledged.length} acknowledged, failures ${JSON.stringify(report.failures)}, longest gap ${report.longestGapMs} ms`);
-      const connect = ((await d.manual({ action: 'connect-string', cluster: d.cluster })) as { data: { clients: string } }).data.clients;
       expect(report.acknowledged.length).toBeGreaterThan(0);
-      expect(await missingWrites(connect, report.acknowledged)).toEqual([]);
+      expect(await missingWrites(await connectString(), report.acknowledged)).toEqual([]);
     }
-  }, 180_000);
+  }, 150_000);
 });

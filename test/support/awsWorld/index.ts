@@ -49,6 +49,35 @@ import {
   type GetParametersCommandInput,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
+import {
+  ChangeMessageVisibility$,
+  ChangeMessageVisibilityCommand,
+  DeleteMessage$,
+  DeleteMessageCommand,
+  GetQueueAttributes$,
+  GetQueueAttributesCommand,
+  GetQueueUrl$,
+  GetQueueUrlCommand,
+  BatchEntryIdsNotDistinct$,
+  BatchRequestTooLong$,
+  EmptyBatchRequest$,
+  MessageNotInflight$,
+  QueueDoesNotExist$,
+  ReceiptHandleIsInvalid$,
+  ReceiveMessage$,
+  ReceiveMessageCommand,
+  RequestThrottled$,
+  SendMessageBatch$,
+  SendMessageBatchCommand,
+  TooManyEntriesInBatchRequest$,
+  type ChangeMessageVisibilityCommandInput,
+  type DeleteMessageCommandInput,
+  type GetQueueAttributesCommandInput,
+  type GetQueueUrlCommandInput,
+  type ReceiveMessageCommandInput,
+  type SendMessageBatchCommandInput,
+} from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,17 +85,22 @@ import type { StaticOperationSchema } from '@smithy/types';
 import { findJava, findZooKeeper, type StopMode } from '../../../lib/adapters/local/index.js';
 import { freeAddressPrefix } from '../addresses.js';
 import { FakeCloudWatch } from '../fakeCloudWatch.js';
-import { FakeEc2, type FakeSubnet } from '../fakeEc2.js';
+import { FakeEc2, type FakeSubnet, type InstanceHost } from '../fakeEc2.js';
+import { FakeSqsFifo } from '../fakeSqs.js';
 import { FakeSsm } from '../fakeSsm.js';
 import { InstanceSandbox } from './sandbox.js';
 import { startWireServer, type Operation, type ServiceName } from './server.js';
+import { queryErrorsOf, WireError } from './shapes.js';
 
-// A local AWS for tests: SSM, EC2 and CloudWatch over their own HTTP protocols on 127.0.0.1, for
+// A local AWS for tests: SSM, EC2, CloudWatch and SQS (FIFO queues) over their own HTTP protocols on 127.0.0.1, for
 // the real SDK v3 clients (pointed at it by `endpoint` or AWS_ENDPOINT_URL). Each service's model is
 // its fake (test/support/fake*.ts) behind its mocked client, the same one the command-level tests
 // use; the world adds the wire, per-operation call counts, throttling on demand, and instances that
 // run their user data (sandbox.ts): each a real ZooKeeper JVM on its private IP, a loopback address.
-// Only the operations the project's adapters call exist; launch templates are taken on trust.
+// Only the operations the project's adapters call exist (and, for SQS, those Lambda's event source
+// mapping calls: eventSourceMapping.ts); launch templates are taken on trust. EC2 tells listeners
+// of each instance going away (EventBridge's "EC2 Instance State-change Notification") and can
+// take a Spot instance at its notice's deadline, as EC2 does.
 //
 // The one deviation from EC2: every instance shares this host, so the wildcard bind address
 // 0.0.0.0 in the rendered files, and the AdminServer's 127.0.0.1, become the instance's private IP.
@@ -84,6 +118,28 @@ export interface AwsWorldOptions {
   readonly heapMb?: number;
   /** How long a server may take to answer `ruok` before its instance runs without it. */
   readonly startTimeoutMs?: number;
+  /** FIFO queues to serve (dead-letter queues first: a redrive names one by name). */
+  readonly queues?: readonly WorldQueue[];
+}
+
+export interface WorldQueue {
+  readonly name: string;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly messageRetentionSeconds?: number;
+  readonly redrive?: { readonly deadLetter: string; readonly maxReceiveCount: number };
+}
+
+/** "EC2 Instance State-change Notification", as EventBridge delivers it. */
+export interface InstanceStateChangeEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'EC2 Instance State-change Notification';
+  readonly source: 'aws.ec2';
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: { readonly 'instance-id': string; readonly state: 'shutting-down' | 'terminated' };
 }
 
 export interface AwsClientConfig {
@@ -101,6 +157,13 @@ export interface AwsWorld {
   readonly ssm: FakeSsm;
   readonly ec2: FakeEc2;
   readonly cloudWatch: FakeCloudWatch;
+  /** The FIFO queues, by name. */
+  readonly sqs: ReadonlyMap<string, FakeSqsFifo>;
+  /** Calls `listener` as each instance goes (shutting-down, then terminated), whoever terminated it. */
+  onInstanceStateChange(listener: (event: InstanceStateChangeEvent) => void): void;
+  /** EC2 takes the instance at `at` (epoch ms), as it does at a Spot interruption's deadline;
+   * resolves with the time it asked for the termination. */
+  takeInstanceAt(instanceId: string, at: number): Promise<number>;
   /** Requests per `service:Operation` since the last reset (each SDK attempt counts). */
   calls(): Record<string, number>;
   resetCalls(): void;
@@ -119,6 +182,7 @@ export interface AwsWorld {
   close(): Promise<void>;
 }
 
+const ACCOUNT = '123456789012';
 const CREDENTIALS = { accessKeyId: 'AKIDTESTWORLD', secretAccessKey: 'test-world-secret' };
 const WAIT_STEP_MS = 50;
 
@@ -146,10 +210,43 @@ export async function startAwsWorld(options: AwsWorldOptions): Promise<AwsWorld>
   });
   const ssm = new FakeSsm();
   ssm.shortPages = false;
-  const ec2 = new FakeEc2(options.subnets, sandbox);
+  const listeners = new Set<(event: InstanceStateChangeEvent) => void>();
+  const stateChanged = (instanceId: string, state: 'shutting-down' | 'terminated'): void => {
+    const event: InstanceStateChangeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'EC2 Instance State-change Notification',
+      source: 'aws.ec2',
+      account: ACCOUNT,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [`arn:aws:ec2:${region}:${ACCOUNT}:instance/${instanceId}`],
+      detail: { 'instance-id': instanceId, state },
+    };
+    for (const listener of listeners) listener(event);
+  };
+  // The sandbox runs the instances; EC2's state changes are seen where it stops one.
+  const host: InstanceHost = {
+    boot: (id, ip, userData) => sandbox.boot(id, ip, userData),
+    console: (id) => sandbox.console(id),
+    terminate(id) {
+      stateChanged(id, 'shutting-down');
+      const done = sandbox.terminate(id);
+      // After FakeEc2 marks it terminated (its own continuation of `done` runs first).
+      void done.then(() => setTimeout(() => stateChanged(id, 'terminated'), 0));
+      return done;
+    },
+  };
+  const ec2 = new FakeEc2(options.subnets, host);
   ec2.describePageSize = undefined;
   const cloudWatch = new FakeCloudWatch();
 
+  const queues = new Map<string, FakeSqsFifo>();
+  const queueAt = (url: string | undefined): FakeSqsFifo => {
+    const queue = [...queues.values()].find((q) => q.url === url);
+    if (!queue) throw new WireError('QueueDoesNotExist', 'The specified queue does not exist.');
+    return queue;
+  };
   const server = await startWireServer({
     ssm: {
       GetParameter: op(GetParameter$, (i: GetParameterCommandInput) => ssm.client.send(new GetParameterCommand(i))),
@@ -172,7 +269,37 @@ export async function startAwsWorld(options: AwsWorldOptions): Promise<AwsWorld>
       GetMetricData: op(GetMetricData$, (i: GetMetricDataCommandInput) => cloudWatch.client.send(new GetMetricDataCommand(i))),
       PutMetricData: op(PutMetricData$, (i: PutMetricDataCommandInput) => cloudWatch.client.send(new PutMetricDataCommand(i))),
     },
+    sqs: {
+      GetQueueUrl: op(GetQueueUrl$, (i: GetQueueUrlCommandInput) => {
+        const queue = queues.get(i.QueueName ?? '');
+        if (!queue) throw new WireError('QueueDoesNotExist', 'The specified queue does not exist.');
+        return queue.client.send(new GetQueueUrlCommand(i));
+      }),
+      GetQueueAttributes: op(GetQueueAttributes$, (i: GetQueueAttributesCommandInput) => queueAt(i.QueueUrl).client.send(new GetQueueAttributesCommand(i))),
+      SendMessageBatch: op(SendMessageBatch$, (i: SendMessageBatchCommandInput) => queueAt(i.QueueUrl).client.send(new SendMessageBatchCommand(i))),
+      ReceiveMessage: op(ReceiveMessage$, (i: ReceiveMessageCommandInput) => queueAt(i.QueueUrl).client.send(new ReceiveMessageCommand(i))),
+      DeleteMessage: op(DeleteMessage$, (i: DeleteMessageCommandInput) => queueAt(i.QueueUrl).client.send(new DeleteMessageCommand(i))),
+      ChangeMessageVisibility: op(ChangeMessageVisibility$, (i: ChangeMessageVisibilityCommandInput) => queueAt(i.QueueUrl).client.send(new ChangeMessageVisibilityCommand(i))),
+    },
+  }, {
+    sqs: queryErrorsOf([
+      QueueDoesNotExist$,
+      ReceiptHandleIsInvalid$,
+      MessageNotInflight$,
+      EmptyBatchRequest$,
+      TooManyEntriesInBatchRequest$,
+      BatchEntryIdsNotDistinct$,
+      BatchRequestTooLong$,
+      RequestThrottled$,
+    ]),
   });
+  for (const { name, redrive, ...attributes } of options.queues ?? []) {
+    const deadLetter = redrive ? queues.get(redrive.deadLetter) : undefined;
+    if (redrive && !deadLetter) throw new Error(`AWS test world: queue ${name}'s dead-letter queue ${redrive.deadLetter} is not declared before it`);
+    const policy = redrive && deadLetter ? { redrive: { deadLetter, maxReceiveCount: redrive.maxReceiveCount } } : {};
+    queues.set(name, new FakeSqsFifo(name, () => Date.now(), { endpoint: server.endpoint, region, ...attributes, ...policy }));
+  }
+  const takes = new Set<NodeJS.Timeout>();
 
   const clientConfig = { endpoint: server.endpoint, region, credentials: CREDENTIALS };
   return {
@@ -182,6 +309,17 @@ export async function startAwsWorld(options: AwsWorldOptions): Promise<AwsWorld>
     ssm,
     ec2,
     cloudWatch,
+    sqs: queues,
+    onInstanceStateChange: (listener) => void listeners.add(listener),
+    takeInstanceAt: (instanceId, at) =>
+      new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          takes.delete(timer);
+          const takenAt = Date.now();
+          Promise.resolve(ec2.client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))).then(() => resolve(takenAt), reject);
+        }, Math.max(0, at - Date.now()));
+        takes.add(timer);
+      }),
     calls: () => Object.fromEntries([...server.calls].sort(([a], [b]) => a.localeCompare(b))),
     resetCalls: () => server.calls.clear(),
     throttle: (service, operation, calls) => void server.throttled.set(`${service}:${operation}`, calls),
@@ -201,6 +339,9 @@ export async function startAwsWorld(options: AwsWorldOptions): Promise<AwsWorld>
     startJvm: (instanceId) => sandbox.startJvm(instanceId),
     pidOf: (instanceId) => sandbox.pidOf(instanceId),
     async close() {
+      for (const timer of takes) clearTimeout(timer);
+      listeners.clear();
+      for (const queue of queues.values()) queue.close();
       await server.close();
       await sandbox.close();
     },

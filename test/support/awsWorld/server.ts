@@ -5,13 +5,13 @@ import type { NormalizedSchema } from '@smithy/core/schema';
 import type { StaticOperationSchema } from '@smithy/types';
 import { escapeXml, inputSchema, missingRequired, outputSchema, readJson, readQuery, WireError, writeJson, writeXml } from './shapes.js';
 
-// One HTTP server on 127.0.0.1 for the three services, told apart as AWS tells them apart: SSM and
-// CloudWatch by the X-Amz-Target of their JSON protocols (awsJson1_1, awsJson1_0), EC2 by the
-// form-encoded `Action=` of its query protocol. A request is decoded into the command input, sent
+// One HTTP server on 127.0.0.1 for the four services, told apart as AWS tells them apart: SSM,
+// CloudWatch and SQS by the X-Amz-Target of their JSON protocols (awsJson1_1, awsJson1_0,
+// awsJson1_0), EC2 by the form-encoded `Action=` of its query protocol. A request is decoded into the command input, sent
 // to the service's model (the fakes behind their mocked clients), and the answer or the error is
 // encoded back as the service would. Signatures are not checked.
 
-export type ServiceName = 'ssm' | 'ec2' | 'cloudwatch';
+export type ServiceName = 'ssm' | 'ec2' | 'cloudwatch' | 'sqs';
 
 export interface Operation {
   readonly schema: StaticOperationSchema;
@@ -20,10 +20,15 @@ export interface Operation {
 
 export type Operations = Readonly<Record<string, Operation>>;
 
+/** A query-compatible service's error, as its JSON answer names it: the query-era code (the
+ * `x-amzn-query-error` header the SDK reads first) and the HTTP status, from the SDK's error schemas. */
+export type QueryErrors = ReadonlyMap<string, { readonly code: string; readonly status: number }>;
+
 /** Each service's protocol facts: how it answers throttling and a missing parameter. */
 const PROTOCOL = {
   ssm: { target: 'AmazonSSM', json: '1.1', throttling: 'ThrottlingException', missing: 'ValidationException' },
   cloudwatch: { target: 'GraniteServiceVersion20100801', json: '1.0', throttling: 'Throttling', missing: 'MissingParameter' },
+  sqs: { target: 'AmazonSQS', json: '1.0', throttling: 'RequestThrottled', missing: 'MissingParameter' },
   ec2: { target: undefined, json: undefined, throttling: 'RequestLimitExceeded', missing: 'MissingParameter' },
 } as const;
 
@@ -48,7 +53,7 @@ export interface WireServer {
   close(): Promise<void>;
 }
 
-export async function startWireServer(services: Readonly<Record<ServiceName, Operations>>): Promise<WireServer> {
+export async function startWireServer(services: Readonly<Record<ServiceName, Operations>>, queryErrors: Partial<Record<ServiceName, QueryErrors>> = {}): Promise<WireServer> {
   const calls = new Map<string, number>();
   const throttled = new Map<string, number>();
 
@@ -77,7 +82,7 @@ export async function startWireServer(services: Readonly<Record<ServiceName, Ope
     return { answer: await operation.send(input as never), output: outputSchema(operation.schema) };
   };
 
-  const json = async (service: 'ssm' | 'cloudwatch', target: string, body: string): Promise<Reply> => {
+  const json = async (service: 'ssm' | 'cloudwatch' | 'sqs', target: string, body: string): Promise<Reply> => {
     const { json: version } = PROTOCOL[service];
     const name = target.slice(target.indexOf('.') + 1);
     const headers: Record<string, string> = { 'content-type': `application/x-amz-json-${version}`, 'x-amzn-requestid': randomUUID() };
@@ -86,9 +91,12 @@ export async function startWireServer(services: Readonly<Record<ServiceName, Ope
       return { status: 200, headers, body: JSON.stringify(writeJson(output, answer) ?? {}) };
     } catch (err) {
       const { code, message } = codeOf(err);
-      // CloudWatch speaks JSON for a service that spoke the query protocol: the old code rides in a header.
-      if (service === 'cloudwatch') headers['x-amzn-query-error'] = `${code};Sender`;
-      return { status: code === 'InternalError' ? 500 : 400, headers, body: JSON.stringify({ __type: code, message }) };
+      // CloudWatch and SQS speak JSON for services that spoke the query protocol: the old code rides
+      // in a header (SQS's own: AWS.SimpleQueueService.NonExistentQueue for QueueDoesNotExist).
+      const compat = queryErrors[service]?.get(code);
+      if (service !== 'ssm') headers['x-amzn-query-error'] = `${compat?.code ?? code};${code === 'InternalError' ? 'Receiver' : 'Sender'}`;
+      const status = compat?.status ?? (code === 'InternalError' ? 500 : 400);
+      return { status, headers, body: JSON.stringify({ __type: service === 'sqs' ? `com.amazonaws.sqs#${code}` : code, message }) };
     }
   };
 
@@ -121,8 +129,9 @@ export async function startWireServer(services: Readonly<Record<ServiceName, Ope
     if (req.method !== 'POST') return { status: 405, headers: {}, body: '' };
     if (target.startsWith(`${PROTOCOL.ssm.target}.`)) return json('ssm', target, body);
     if (target.startsWith(`${PROTOCOL.cloudwatch.target}.`)) return json('cloudwatch', target, body);
+    if (target.startsWith(`${PROTOCOL.sqs.target}.`)) return json('sqs', target, body);
     if (!target && /^Action=/.test(body)) return ec2(body);
-    return { status: 400, headers: { 'content-type': 'text/plain' }, body: `the test world serves SSM, CloudWatch and EC2 only (target ${JSON.stringify(target)})` };
+    return { status: 400, headers: { 'content-type': 'text/plain' }, body: `the test world serves SSM, CloudWatch, SQS and EC2 only (target ${JSON.stringify(target)})` };
   };
 
   const server: Server = createServer((req, res) => {

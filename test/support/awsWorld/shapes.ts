@@ -1,5 +1,5 @@
 import { NormalizedSchema } from '@smithy/core/schema';
-import type { StaticOperationSchema, StaticStructureSchema } from '@smithy/types';
+import type { StaticErrorSchema, StaticOperationSchema, StaticStructureSchema } from '@smithy/types';
 
 // The SDK's own shape schemas (exported by each client as `<Operation>$`), walked the other way
 // round from the client: a request's wire form becomes the command input, and the fake's answer
@@ -161,4 +161,16 @@ export function writeXml(ns: NormalizedSchema, value: unknown): string {
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A query-compatible service's errors by name: the code its query protocol had (the error schema's
+ * awsQueryError trait) and the HTTP status, as the SDK's own error schemas say. */
+export function queryErrorsOf(schemas: readonly StaticErrorSchema[]): Map<string, { code: string; status: number }> {
+  const errors = new Map<string, { code: string; status: number }>();
+  for (const schema of schemas) {
+    const traits = NormalizedSchema.of(schema).getMergedTraits();
+    const [code, status] = (traits.awsQueryError as [string, number] | undefined) ?? [schema[2], Number(traits.httpError ?? 400)];
+    errors.set(schema[2], { code, status });
+  }
+  return errors;
 }
