@@ -38,7 +38,7 @@ function countFailure(error: ControllerError): void {
 export const handler = middy(async (event: unknown, context: Context) => {
   try {
     if (isSqsEvent(event)) {
-      const outcomes = await handleTickMessages(deps, event, { deadlineMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS, followUp: FOLLOW_UP });
+      const outcomes = await handleTickMessages(deps, event, { deadlineMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS, followUp: FOLLOW_UP, ...(queue ? { queue } : {}) });
       for (const o of outcomes) {
         const error = o.failure ?? o.result?.error;
         if (error) countFailure(error);

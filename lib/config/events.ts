@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError, showValue } from '../errors.js';
 import { parseOrThrow } from './parse.js';
+import { MAX_TIME_MS } from '../core/limits.js';
 import { ClusterNameSchema } from './spec.js';
 
 // The events the tick function accepts, as AWS sends them (shapes from the AWS docs; samples in
@@ -235,6 +236,8 @@ export const TickMessageSchema = z
       z.object({ kind: z.literal('schedule') }).strict(),
       z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict(),
       z.object({ kind: z.literal('instance'), event: z.string().min(1) }).strict(),
+      // A cluster ticked again while a new member is on its way; `at` is when it is due.
+      z.object({ kind: z.literal('follow-up'), until: z.number().int().min(0).max(MAX_TIME_MS) }).strict(),
     ]),
     at: z.string().min(1),
   })

@@ -154,12 +154,13 @@ export interface MessageOutcome {
  * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
  * messages. */
 /**
- * While a member's replacement is on its way (launched, booting, syncing), the message's tick looks
- * again every `everyMs` for up to `forMs` (never past the batch's deadline) instead of leaving the
- * swap to the next minute's tick: on EC2 a joiner syncs about a minute after its launch, and the swap
- * then follows within seconds. Only a batch of one cluster follows up, after its last message: the
- * batch answers when its slowest cluster is done, and SQS holds every cluster's next message (an
- * EC2 event's too) until then. Background work (a spare, a scale-out) waits for the schedule.
+ * While a member's replacement is on its way (launched, booting, syncing), the cluster is ticked
+ * again every `everyMs` for up to `forMs` instead of leaving the swap to the next minute's tick: on
+ * EC2 a joiner syncs about a minute after its launch, and the swap then follows within seconds. A
+ * follow-up is a message of its own on the cluster's group, due at a mark of the `everyMs` grid (so
+ * follow-ups queued by two ticks share a deduplication id), which the consumer holds until it is
+ * due: whatever else shares its batch waits seconds, never the whole follow-up. Background work (a
+ * spare, a scale-out) waits for the schedule.
  */
 export interface FollowUp {
   readonly everyMs: number;
@@ -168,8 +169,14 @@ export interface FollowUp {
 
 export const FOLLOW_UP: FollowUp = { everyMs: 5_000, forMs: 90_000 };
 
-/** Room left for a tick before the deadline: no follow-up starts later than this. */
+/** Room left for a tick before the deadline: a follow-up is not waited for past this. */
 const FOLLOW_UP_TICK_ALLOWANCE_MS = 10_000;
+
+/** When the follow-up of a tick at `now` is due: the first mark of the `everyMs` grid at least half
+ * a step away (about `everyMs` on average). */
+export function followUpDue(now: number, followUp: FollowUp): number {
+  return Math.ceil((now + followUp.everyMs / 2) / followUp.everyMs) * followUp.everyMs;
+}
 
 /** The step launched a member's replacement or waits on it: worth looking again in seconds. */
 export function awaitsReplacement(step: Step | undefined, operation: Operation | undefined): boolean {
@@ -177,7 +184,7 @@ export function awaitsReplacement(step: Step | undefined, operation: Operation |
   return step?.kind === 'launch' || (step?.kind === 'wait' && (step.blockedBy === 'joiner-starting' || step.blockedBy === 'joiner-syncing'));
 }
 
-export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number; readonly followUp?: FollowUp }): Promise<MessageOutcome[]> {
+export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number; readonly followUp?: FollowUp; readonly queue?: TickQueue }): Promise<MessageOutcome[]> {
   const deadlineAt = Date.now() + options.deadlineMs;
   const { Records: ids } = parseOrThrow(SqsEventSchema, event, 'SQS event');
   const records = (event as { Records: unknown[] }).Records;
@@ -193,12 +200,13 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
   });
   // The groups are the batch's clusters (the fan-out's MessageGroupId): their fleets share one listing.
   deps.prepareListing?.([...groups.keys()].filter((id) => ClusterNameSchema.safeParse(id).success));
-  const followUp = groups.size === 1 ? options.followUp : undefined;
+  const followUp = options.followUp && options.queue ? { ...options.followUp, queue: options.queue } : undefined;
   const outcomes: MessageOutcome[] = new Array<MessageOutcome>(records.length);
   await Promise.all(
     [...groups.values()].map(async (group) => {
       let failed = false;
       for (const { index, messageId, record } of group.records) {
+        // A later message of the group ticks again anyway: only the last one queues a follow-up.
         const last = messageId === group.records.at(-1)?.messageId;
         const outcome: MessageOutcome = failed ? { messageId, failure: new TickSkippedError(group.id, messageId) } : await tickMessage(deps, messageId, record, deadlineAt, last ? followUp : undefined);
         outcomes[index] = outcome;
@@ -211,7 +219,7 @@ export async function handleTickMessages(deps: Deps, event: unknown, options: { 
 
 const POISON = new Set(['invalid-input', 'access', 'unsafe']);
 
-async function tickMessage(deps: Deps, messageId: string, record: unknown, deadlineAt: number, followUp: FollowUp | undefined): Promise<MessageOutcome> {
+async function tickMessage(deps: Deps, messageId: string, record: unknown, deadlineAt: number, followUp: (FollowUp & { readonly queue: TickQueue }) | undefined): Promise<MessageOutcome> {
   let message: TickMessage;
   try {
     message = parseTickRecord(record);
@@ -222,21 +230,23 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
   }
   const { cluster } = message;
   const trigger: Trigger = message.trigger;
+  if (trigger.kind === 'follow-up') {
+    // Held until due (SQS FIFO has no per-message delay), but never past the room a tick needs.
+    const holdMs = Math.min(Date.parse(message.at), deadlineAt - FOLLOW_UP_TICK_ALLOWANCE_MS) - Date.now();
+    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+  }
   const budgetMs = deadlineAt - Date.now();
-  const first = await tickBefore(deps, cluster, trigger, deadlineAt);
-  if (!first) {
+  const result = await tickBefore(deps, cluster, trigger, deadlineAt);
+  if (!result) {
     const failure = new TickOverdueError(cluster, budgetMs);
     deps.log.error(failure.message, { cluster, messageId });
     return { messageId, cluster, failure };
   }
-  let result = first;
-  const followUntil = Math.min(Date.now() + (followUp?.forMs ?? 0), deadlineAt - FOLLOW_UP_TICK_ALLOWANCE_MS);
-  while (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, result.thought?.state.operation) && Date.now() + followUp.everyMs < followUntil) {
-    await new Promise((resolve) => setTimeout(resolve, followUp.everyMs));
-    const again = await tickBefore(deps, cluster, trigger, deadlineAt);
-    // The message was handled by the ticks before; the next minute's tick takes it from here.
-    if (!again) break;
-    result = again;
+  if (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, result.thought?.state.operation)) {
+    const until = trigger.kind === 'follow-up' ? trigger.until : Date.now() + followUp.forMs;
+    const due = followUpDue(Date.now(), followUp);
+    // The schedule is the safety net: a follow-up not queued costs seconds, not the heal.
+    if (due < until) await followUp.queue.send([{ cluster, trigger: { kind: 'follow-up', until }, at: new Date(due).toISOString() }]).catch((err: unknown) => deps.log.warn(`follow-up of ${cluster} not queued: ${toControllerError(err).message}`, { cluster }));
   }
   // A transient failure or a conflict is the next minute's to retry; what a retry cannot fix
   // (a bad spec, refused access, an unsafe picture) is reported, so it ends in the dead-letter queue.

@@ -1,7 +1,7 @@
 import type { ClusterSpec } from '../config/spec.js';
 import { initialState, type ControllerState } from '../config/state.js';
 import { NO_REQUESTS, think, type Observation, type ServerId, type Step } from '../core/index.js';
-import { awaitsReplacement, FOLLOW_UP } from '../controller/triggers.js';
+import { awaitsReplacement, FOLLOW_UP, followUpDue } from '../controller/triggers.js';
 import { ModelFleet, type FailureKind, type ModelOptions } from './modelFleet.js';
 
 // The MTTR model on AWS, in milliseconds: one cluster's ticks as the deployment runs them (the
@@ -9,9 +9,9 @@ import { ModelFleet, type FailureKind, type ModelOptions } from './modelFleet.js
 // instance stops, is terminated or gets a notice), each tick the real core (`think`) against the
 // model fleet on a clock of milliseconds. A tick observes when it starts and its step lands when
 // it ends; ticks of one cluster never overlap (the queue's group and the lease keep them in order).
-// A tick that launched a member's replacement or waits on it looks again every FOLLOW_UP.everyMs
-// for up to FOLLOW_UP.forMs, as the tick function does (lib/controller/triggers.ts; one cluster per
-// batch here, as an EC2 event's message usually is).
+// A tick that launched a member's replacement or waits on it queues a follow-up due at the next mark
+// of the FOLLOW_UP.everyMs grid (followUpDue), for up to FOLLOW_UP.forMs, as the tick function does
+// (lib/controller/triggers.ts).
 // One failure per run, some time into the schedule's minute; the run measures how long a voter of
 // the config was down or not synced.
 
@@ -81,10 +81,6 @@ export interface MttrRun {
   readonly noticeLeadMs?: number;
   /** How long to go on ticking after the heal (to see what follows it: a spare launched again). */
   readonly settleMs?: number;
-  /** Follow-up ticks (default true). False when the event's message shares its queue batch with
-   * other clusters' (a large deployment, during the fan-out): the tick function then follows up on
-   * none of them, and the swap waits for the schedule. */
-  readonly followUps?: boolean;
 }
 
 export interface MttrResult {
@@ -172,8 +168,8 @@ export function runMttr(run: MttrRun): MttrResult {
     const reason = `EC2 Spot interruption warning: instance taken in ${Math.round(lead / 1000)} s`;
     const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], notices: { [victim]: { reason, deadline: requestAt + lead } } } : undefined);
     if (step.kind !== 'none' && step.kind !== 'wait') steps.push({ atMs: fleet.tick - failedAt, step });
-    const followUpAt = fleet.tick + FOLLOW_UP.everyMs;
-    if (run.followUps !== false && awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs) followUps.push(followUpAt);
+    const followUpAt = followUpDue(fleet.tick, FOLLOW_UP);
+    if (awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs && !followUps.includes(followUpAt)) followUps.push(followUpAt);
     account(fleet.tick);
     if (healedAt === undefined && failed && missingSince === undefined && !fleet.config.members.some((m) => m.serverId === victim)) healedAt = fleet.tick;
   }

@@ -138,8 +138,6 @@ async function main(): Promise<void> {
   rows.push([`simulator: hot spares, ${fleetOf} x 4 (EC2-known and hung failures, 0 and 1 spare) and the MTTR model`, [spares.seconds], 's', '']);
   rows.push(['modelled MTTR on AWS: terminated voter, no spare (event + launch + boot + sync + swap at the next follow-up tick)', spares.mttrSeconds.terminated.none, 's', '<= 90']);
   rows.push(['modelled MTTR on AWS: terminated voter, 1 hot spare (event + swap)', spares.mttrSeconds.terminated.one, 's', '<= 10']);
-  rows.push(['modelled MTTR on AWS: the same, no spare, its message batched with other clusters\' (no follow-ups: the swap at the next scheduled tick)', spares.mttrSeconds.terminatedBatched.none, 's', '']);
-  rows.push(['modelled MTTR on AWS: the same, 1 hot spare, batched with other clusters\'', spares.mttrSeconds.terminatedBatched.one, 's', '']);
   rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), no spare', spares.mttrSeconds.hung.none, 's', '']);
   rows.push(['modelled MTTR on AWS: hung voter (3 missed one-minute probes), 1 hot spare', spares.mttrSeconds.hung.one, 's', '']);
   rows.push(['modelled seconds with a voter missing after a Spot notice (2 min ahead), no spare', spares.mttrSeconds.notice.none, 's', '']);
@@ -154,7 +152,7 @@ async function main(): Promise<void> {
     notes.push(`Hot spares, ${fleetOf} (3 voters, 3 zones, ${spares.failureRate * 100} %/server-minute failures where ${label}, Spot-style notices at ${spares.noticeRate * 100} %/server-minute): without a spare ${year(spares.year[kind].none, seconds.none)}; with one ${year(spares.year[kind].one, seconds.one)}.`);
   }
   notes.push(
-    `The MTTR model (lib/sim/mttr.ts: the real core on a millisecond clock, ${spares.mttr.terminated.none.runs} runs each: the failure at every 2 s of the schedule's minute, each voter in turn) assumes ${JSON.stringify(spares.timings)} (sources and assumptions in AWS_TIMINGS); the minute simulator's fleet for these timings is ${JSON.stringify(spares.minuteModel)}. Without a spare the swap comes at the first follow-up tick after the joiner synced (every ${FOLLOW_UP.everyMs / 1000} s while it is on its way: lib/controller/triggers.ts), on top of the ${(spares.timings.eventMs + spares.timings.tickMs + spares.timings.launchMs + spares.timings.bootMs + spares.timings.syncMs + spares.timings.tickMs + spares.timings.swapMs) / 1000} s path.`,
+    `The MTTR model (lib/sim/mttr.ts: the real core on a millisecond clock, ${spares.mttr.terminated.none.runs} runs each: the failure at every 2 s of the schedule's minute, each voter in turn) assumes ${JSON.stringify(spares.timings)} (sources and assumptions in AWS_TIMINGS); the minute simulator's fleet for these timings is ${JSON.stringify(spares.minuteModel)}. Without a spare the swap comes at the first follow-up tick after the joiner synced (a message of its own, due at the next ${FOLLOW_UP.everyMs / 1000} s mark while the joiner is on its way, whatever shares its batch: lib/controller/triggers.ts), on top of the ${(spares.timings.eventMs + spares.timings.tickMs + spares.timings.launchMs + spares.timings.bootMs + spares.timings.syncMs + spares.timings.tickMs + spares.timings.swapMs) / 1000} s path.`,
   );
 
   step('adversarial simulation');

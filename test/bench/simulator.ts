@@ -42,7 +42,7 @@ export interface FleetYear {
   readonly clustersLosingQuorum: number;
 }
 
-type MttrCase = 'terminated' | 'terminatedBatched' | 'hung' | 'notice';
+type MttrCase = 'terminated' | 'hung' | 'notice';
 
 export interface HotSpareFigures {
   readonly timings: AwsTimings;
@@ -90,12 +90,12 @@ export function measureHotSpares({ clusters = 100, years = 1 } = {}): HotSpareFi
     return { ...t, quorumAvailability: Math.round(t.quorumAvailability * 1e6) / 1e6 };
   };
   const pair = <T>(f: (hotSpares: number) => T): { none: T; one: T } => ({ none: f(0), one: f(1) });
-  const runs = (failure: 'terminated' | 'hung' | 'notice', followUps = true): { none: ReturnType<typeof mttrOver>; one: ReturnType<typeof mttrOver> } =>
-    pair((hotSpares) => mttrOver({ spec: ClusterSpecSchema.parse({ cluster: `mttr-${hotSpares}`, zones, hotSpares }), timings: AWS_TIMINGS, failure, followUps }));
-  const cases = { terminated: runs('terminated'), terminatedBatched: runs('terminated', false), hung: runs('hung'), notice: runs('notice') };
+  const runs = (failure: MttrCase): { none: ReturnType<typeof mttrOver>; one: ReturnType<typeof mttrOver> } =>
+    pair((hotSpares) => mttrOver({ spec: ClusterSpecSchema.parse({ cluster: `mttr-${hotSpares}`, zones, hotSpares }), timings: AWS_TIMINGS, failure }));
+  const cases = { terminated: runs('terminated'), hung: runs('hung'), notice: runs('notice') };
   const each = <T>(f: (r: ReturnType<typeof mttrOver>) => T): Record<MttrCase, { none: T; one: T }> => {
     const both = (c: MttrCase): { none: T; one: T } => ({ none: f(cases[c].none), one: f(cases[c].one) });
-    return { terminated: both('terminated'), terminatedBatched: both('terminatedBatched'), hung: both('hung'), notice: both('notice') };
+    return { terminated: both('terminated'), hung: both('hung'), notice: both('notice') };
   };
   return {
     timings: AWS_TIMINGS,

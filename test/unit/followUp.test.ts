@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { SqsTickQueue } from '../../lib/adapters/aws/sqsTickQueue.js';
 import { ClusterSpecSchema } from '../../lib/config/index.js';
+import type { TickMessage } from '../../lib/config/events.js';
 import type { Deps } from '../../lib/controller/index.js';
-import { handleTickMessages } from '../../lib/controller/triggers.js';
+import { followUpDue, handleTickMessages, type TickQueue } from '../../lib/controller/triggers.js';
+import { FakeSqsFifo } from '../support/fakeSqs.js';
 import { MemoryStateStore } from '../support/memoryStateStore.js';
 import { ModelEnsemble } from '../support/modelEnsemble.js';
 import { modelDeps } from '../support/modelPorts.js';
 
-// A queue message whose tick launched a member's replacement, or waits on it, looks again every few
-// seconds (bounded) instead of leaving the swap to the next minute's tick: on EC2 that is up to a
-// minute of a voter missing for nothing. Only a batch of one cluster does, after its last message.
+// A queue message whose tick launched a member's replacement, or waits on it, queues a follow-up:
+// a message of its own, due at the next mark of a grid, held by the consumer until due, so the swap
+// follows the new server's sync within seconds instead of the next minute's tick, whatever else
+// shares the batch; bounded by `forMs` from the first tick of the chain.
 
-const record = (messageId: string, cluster: string) => ({ messageId, eventSource: 'aws:sqs', body: JSON.stringify({ cluster, trigger: { kind: 'schedule' }, at: '2026-12-01T10:00:00Z' }), attributes: { MessageGroupId: cluster } });
-const event = { Records: [record('m1', 'orders')] };
+const record = (messageId: string, message: TickMessage) => ({ messageId, eventSource: 'aws:sqs', body: JSON.stringify(message), attributes: { MessageGroupId: message.cluster } });
+const scheduled = (cluster: string): TickMessage => ({ cluster, trigger: { kind: 'schedule' }, at: '2026-12-01T10:00:00Z' });
 
 /** Clusters of 3 voters, each with voter 2's instance stopped (or, with `spare`, whole and asking
  * for a hot spare); the models' clock moves one step per tick of theirs, and a new server answers 2
@@ -41,54 +45,113 @@ async function clusters(names: readonly string[], { boots = 'boots', spare = fal
     },
   };
 }
-const wantingAnObserver = (boots: 'boots' | 'never' = 'boots') => clusters(['orders'], { boots });
+
+/** A queue that keeps what it is sent, to be delivered by hand. */
+function keptQueue(): TickQueue & { sent: TickMessage[] } {
+  const sent: TickMessage[] = [];
+  return { sent, send: async (messages) => void sent.push(...messages) };
+}
+
+/** Delivers the queued follow-ups one at a time, as SQS would, until none is left (or `max`). */
+async function deliverFollowUps(deps: Deps, queue: ReturnType<typeof keptQueue>, followUp: { everyMs: number; forMs: number }, max = 50): Promise<number> {
+  let delivered = 0;
+  for (let next = queue.sent.shift(); next && delivered < max; next = queue.sent.shift(), delivered++) {
+    await handleTickMessages(deps, { Records: [record(`f${delivered}`, next)] }, { deadlineMs: 30_000, followUp, queue });
+  }
+  return delivered;
+}
 
 describe('follow-up ticks while a new server is on its way', () => {
-  it('ticks the message again until the joiner is synced and swapped in, within the one message', async () => {
-    const { deps, steps } = await wantingAnObserver();
-    const [outcome] = await handleTickMessages(deps, event, { deadlineMs: 30_000, followUp: { everyMs: 1, forMs: 10_000 } });
-    expect(steps).toEqual(['orders:launch', 'orders:wait', 'orders:wait', 'orders:reconfig']);
-    expect(outcome?.result?.step?.kind).toBe('reconfig');
-    expect(outcome?.failure).toBeUndefined();
-  });
-
-  it('ticks once without follow-ups (the next minute\'s tick goes on)', async () => {
-    const { deps, steps } = await wantingAnObserver();
-    await handleTickMessages(deps, event, { deadlineMs: 30_000 });
-    expect(steps).toEqual(['orders:launch']);
-  });
-
-  it('stops following a joiner that never boots after forMs, and never past the deadline', async () => {
-    const { deps, steps } = await wantingAnObserver('never');
-    const started = Date.now();
-    await handleTickMessages(deps, event, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 200 } });
-    expect(steps[0]).toBe('orders:launch');
-    expect(steps.length).toBeGreaterThan(2);
-    expect(steps.length).toBeLessThanOrEqual(1 + 200 / 20);
-    expect(Date.now() - started).toBeLessThan(2_000);
-
-    const late = await wantingAnObserver('never');
-    // 10 s of deadline is all the room a tick is left: no follow-up starts.
-    await handleTickMessages(late.deps, event, { deadlineMs: 10_000, followUp: { everyMs: 20, forMs: 5_000 } });
-    expect(late.steps).toEqual(['orders:launch']);
-  });
-
-  it('does not follow up in a batch of several clusters: the batch answers, and every group moves on', async () => {
-    const { deps, steps } = await clusters(['orders', 'billing']);
-    await handleTickMessages(deps, { Records: [record('m1', 'orders'), record('m2', 'billing')] }, { deadlineMs: 30_000, followUp: { everyMs: 1, forMs: 10_000 } });
-    expect(steps.sort()).toEqual(['billing:launch', 'orders:launch']);
-  });
-
-  it('follows up after the last message of the cluster only', async () => {
+  it('queues a follow-up due at the next grid mark; follow-ups carry the joiner to its swap, and the swap queues none', async () => {
     const { deps, steps } = await clusters(['orders']);
-    await handleTickMessages(deps, { Records: [record('m1', 'orders'), record('m2', 'orders')] }, { deadlineMs: 30_000, followUp: { everyMs: 1, forMs: 10_000 } });
-    // The first message ticks once (a follow-up there would have gone on to the swap and the stop).
+    const queue = keptQueue();
+    const followUp = { everyMs: 20, forMs: 10_000 };
+    const before = Date.now();
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders'))] }, { deadlineMs: 30_000, followUp, queue });
+    expect(steps).toEqual(['orders:launch']);
+    const [first] = queue.sent;
+    expect(first).toMatchObject({ cluster: 'orders', trigger: { kind: 'follow-up' } });
+    const due = Date.parse(first?.at ?? '');
+    expect(due % followUp.everyMs).toBe(0);
+    expect(due).toBeGreaterThanOrEqual(before + followUp.everyMs / 2);
+    if (first?.trigger.kind !== 'follow-up') throw new Error('a follow-up was expected');
+    expect(first.trigger.until).toBeGreaterThanOrEqual(before + followUp.forMs);
+    expect(await deliverFollowUps(deps, queue, followUp)).toBe(3);
     expect(steps).toEqual(['orders:launch', 'orders:wait', 'orders:wait', 'orders:reconfig']);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('ticks once without a queue or follow-ups (the next minute\'s tick goes on)', async () => {
+    const { deps, steps } = await clusters(['orders']);
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders'))] }, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 10_000 } });
+    const queue = keptQueue();
+    await handleTickMessages(deps, { Records: [record('m2', scheduled('orders'))] }, { deadlineMs: 30_000, queue });
+    expect(steps).toEqual(['orders:launch', 'orders:wait']);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('holds a follow-up until it is due, but never past the room a tick needs before the deadline', async () => {
+    const { deps, steps } = await clusters(['orders']);
+    const queue = keptQueue();
+    const dueIn = (ms: number): TickMessage => ({ cluster: 'orders', trigger: { kind: 'follow-up', until: Date.now() + 60_000 }, at: new Date(Date.now() + ms).toISOString() });
+    let started = Date.now();
+    await handleTickMessages(deps, { Records: [record('m1', dueIn(300))] }, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 10_000 }, queue });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(steps).toEqual(['orders:launch']);
+    // Due in 25 s with 10.5 s of deadline: ticked after about 0.5 s (10 s are the tick's).
+    started = Date.now();
+    await handleTickMessages(deps, { Records: [record('m2', dueIn(25_000))] }, { deadlineMs: 10_500, followUp: { everyMs: 20, forMs: 10_000 }, queue });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(steps).toEqual(['orders:launch', 'orders:wait']);
+  });
+
+  it('ends the chain forMs after its first tick: a joiner that never boots is left to the schedule', async () => {
+    const { deps, steps } = await clusters(['orders'], { boots: 'never' });
+    const queue = keptQueue();
+    const followUp = { everyMs: 20, forMs: 200 };
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders'))] }, { deadlineMs: 30_000, followUp, queue });
+    const delivered = await deliverFollowUps(deps, queue, followUp);
+    expect(delivered).toBeGreaterThan(2);
+    expect(delivered).toBeLessThanOrEqual(200 / 10);
+    expect(steps[0]).toBe('orders:launch');
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('follows up each cluster of a batch that needs it, without holding the batch', async () => {
+    const { deps, steps } = await clusters(['orders', 'billing']);
+    const queue = keptQueue();
+    const started = Date.now();
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders')), record('m2', scheduled('billing'))] }, { deadlineMs: 30_000, followUp: { everyMs: 5_000, forMs: 90_000 }, queue });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(steps.sort()).toEqual(['billing:launch', 'orders:launch']);
+    expect(queue.sent.map((m) => [m.cluster, m.trigger.kind]).sort()).toEqual([['billing', 'follow-up'], ['orders', 'follow-up']]);
+  });
+
+  it('queues a follow-up after the last message of a cluster only', async () => {
+    const { deps, steps } = await clusters(['orders']);
+    const queue = keptQueue();
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders')), record('m2', { ...scheduled('orders'), at: '2026-12-01T10:01:00Z' })] }, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 10_000 }, queue });
+    expect(steps).toEqual(['orders:launch', 'orders:wait']);
+    expect(queue.sent).toHaveLength(1);
   });
 
   it('leaves a spare launched in the background to the schedule (no member is missing)', async () => {
     const { deps, steps } = await clusters(['orders'], { spare: true });
-    await handleTickMessages(deps, event, { deadlineMs: 30_000, followUp: { everyMs: 1, forMs: 10_000 } });
+    const queue = keptQueue();
+    await handleTickMessages(deps, { Records: [record('m1', scheduled('orders'))] }, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 10_000 }, queue });
     expect(steps).toEqual(['orders:launch']);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('gives follow-ups queued by two ticks for the same mark one deduplication id: SQS keeps one', async () => {
+    const sqs = new FakeSqsFifo('zk-autoscaler-test-tick.fifo');
+    const queue = new SqsTickQueue(sqs.client, 'zk-autoscaler-test-tick.fifo', { spreadMs: 0, retry: { attempts: 1, baseDelayMs: 0, sleep: async () => undefined } });
+    const followUp = { everyMs: 5_000, forMs: 90_000 };
+    const mark = followUpDue(1_000_000, followUp);
+    expect(followUpDue(1_000_000 + 1_000, followUp)).toBe(mark);
+    const at = new Date(mark).toISOString();
+    await queue.send([{ cluster: 'orders', trigger: { kind: 'follow-up', until: 2_000_000 }, at }]);
+    await queue.send([{ cluster: 'orders', trigger: { kind: 'follow-up', until: 2_050_000 }, at }]);
+    expect(sqs.messages).toHaveLength(1);
   });
 });

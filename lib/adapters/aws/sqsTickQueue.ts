@@ -99,7 +99,7 @@ export class SqsTickQueue {
 
 function entryOf(message: TickMessage, index: number): SendMessageBatchRequestEntry & { Id: string } {
   const t = message.trigger;
-  const trigger = t.kind === 'alarm' ? `alarm:${t.alarm}` : t.kind === 'instance' ? `instance:${t.event}` : 'schedule';
+  const trigger = t.kind === 'alarm' ? `alarm:${t.alarm}` : t.kind === 'instance' ? `instance:${t.event}` : t.kind;
   return {
     Id: String(index),
     MessageBody: JSON.stringify(message),
