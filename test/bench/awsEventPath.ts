@@ -1,3 +1,4 @@
+import type { TickMessage } from '../../lib/config/events.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,12 +35,12 @@ const FIGURES = 'AWS_EVENT_PATH_FIGURES ';
 
 const spreadAtRest = (spares: number) => (s: StatusView) => votersAtRest(3)(s) && s.spares.synced === spares && s.spares.count === spares;
 
-/** Ticks of a heal, and those of them that were follow-ups (beyond one per message delivered). */
+/** Ticks of a heal, and those of them that follow-up messages brought. */
 function ticksOf(d: AwsDeployment, seen: HealSeen): { ticks: number; followUps: number } {
-  const delivered = (d.mapping?.invocations ?? [])
+  const kinds = (d.mapping?.invocations ?? [])
     .filter((i) => i.startedAt >= seen.startedAt && i.startedAt <= seen.committedAt)
-    .flatMap((i) => i.records.filter((r) => r.attributes.MessageGroupId === d.cluster)).length;
-  return { ticks: seen.decisions.length, followUps: Math.max(0, seen.decisions.length - delivered) };
+    .flatMap((i) => i.records.filter((r) => r.attributes.MessageGroupId === d.cluster).map((r) => (JSON.parse(r.body) as TickMessage).trigger.kind));
+  return { ticks: seen.decisions.length, followUps: kinds.filter((k) => k === 'follow-up').length };
 }
 
 async function setSpares(d: AwsDeployment, hotSpares: number): Promise<void> {

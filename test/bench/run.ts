@@ -111,10 +111,22 @@ async function main(): Promise<void> {
   notes.push(`One replacement of a failed voter (launch, swap, terminate; ${cost.replacement.ticks} ticks): ${JSON.stringify(cost.replacement)}.`);
 
   step('the AWS path on the AWS test world (real handlers, SDK clients and ZooKeeper JVMs)');
-  const aws = await measureAwsPath(smoke ? 1 : 3);
+  const aws = await measureAwsPath(smoke ? 1 : 3, { events: !smoke });
   rows.push(['AWS path: create 3 voters (manual create -> 3 synced voters, 200 ms ticks)', [aws.createMs], 'ms', '']);
   rows.push(['AWS path: kill a voter\'s JVM -> 3 synced voters (failAfterSeconds 1, 200 ms ticks)', aws.heals.map((h) => h.ms), 'ms', '']);
   rows.push(['AWS path: ticks of that heal', aws.heals.map((h) => h.ticks), 'ticks', '']);
+  const ev = aws.events;
+  if (ev) {
+    rows.push(['AWS path through the tick queue: EC2 terminates a voter\'s instance -> swap committed, 1 hot spare (event, queue, one tick)', ev.terminatedWithSpareMs, 'ms', '']);
+    rows.push(['AWS path through the tick queue: EC2 terminates a voter\'s instance -> swap committed, no spare (launch, boot, sync, swap)', ev.terminatedNoSpareMs, 'ms', '']);
+    rows.push(['  ticks of that heal (the events\' ticks and the follow-ups)', ev.terminatedNoSpareTicks, 'ticks', '']);
+    rows.push([`  of which follow-ups (a message due every ${FOLLOW_UP.everyMs / 1000} s or so while the replacement is on its way)`, ev.terminatedNoSpareFollowUps, 'ticks', '']);
+    rows.push([`AWS path through the tick queue: Spot interruption warning -> swap committed, no spare (deadline ${ev.spotAheadMs / 1000} s ahead)`, ev.spotSwapMs, 'ms', '']);
+    rows.push(['  margin left before the deadline (the world takes the instance then)', ev.spotMarginMs, 'ms', '> 0']);
+    notes.push(
+      `AWS event path (the test world deployed as serverless.yml deploys it: FIFO tick queue, Lambda's SQS event source mapping with ReportBatchItemFailures, EventBridge's EC2 rules): no tick is driven between EC2 acting and the committed swap; times are read from the function's log. The Spot warning is dated so that its two minutes end ${ev.spotAheadMs / 1000} s after it is published, and the world terminates the instance at that deadline by itself. The world's instances boot in seconds (a JVM on loopback), not EC2's minute: the model above gives AWS's figures.`,
+    );
+  }
   notes.push(
     `AWS path (test world, AWS's protocols): SDK calls of a steady tick ${JSON.stringify(aws.steadyTick)}; of the ticks of one heal (detection, launch, waits, swap, terminate) ${JSON.stringify(aws.heals.at(-1)?.calls)}. Each state change costs three SSM writes (lease claim, state, release); the heal's writes are its waiting ticks recording their step.`,
   );
