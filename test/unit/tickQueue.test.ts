@@ -173,4 +173,15 @@ describe('rate budgets', () => {
     expect(budgets.bucketFor('ec2', 'DescribeInstances')).toMatchObject({ ratePerSecond: 1.6, burst: 8 });
     expect(budgets.bucketFor('ec2', 'RunInstances')).toBeUndefined();
   });
+
+  it('let one acting tick\'s SSM calls go at once (its claim, state and release), sharing only the rate', async () => {
+    const t = simulatedTime();
+    const budgets = new RateBudgets({ ssmReadsPerSecond: 40, ssmWritesPerSecond: 3, ec2DescribesPerSecond: 20, ec2DescribeBurst: 100, share: 0.8, containers: 10 }, t.clock, t.wait);
+    expect(budgets.bucketFor('ssm', 'PutParameter')).toMatchObject({ ratePerSecond: expect.closeTo(0.24, 5), burst: 3 });
+    for (let i = 0; i < 3; i++) await budgets.take('ssm', 'PutParameter');
+    expect(t.now()).toBe(0);
+    // The next acting tick's first write waits for the rate: 1 / 0.24 s.
+    await budgets.take('ssm', 'PutParameter');
+    expect(t.now()).toBe(Math.ceil(1000 / 0.24));
+  });
 });
