@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError, showValue } from '../errors.js';
 import { parseOrThrow } from './parse.js';
-import { MAX_TIME_MS } from '../core/limits.js';
 import { ClusterNameSchema } from './spec.js';
 
 // The events the tick function accepts, as AWS sends them (shapes from the AWS docs; samples in
@@ -109,7 +108,14 @@ export const HealthScheduledChangeEventSchema = z.object({
     eventTypeCode: z.string().regex(/^AWS_EC2_[A-Z0-9_]+$/, 'must be an EC2 event type code'),
     statusCode: z.enum(['open', 'closed', 'upcoming']),
     startTime: EventTimeSchema,
-    affectedEntities: z.array(z.object({ entityValue: EntityInstanceSchema, status: z.string().optional() })).min(1),
+    // Entities that are not instances (a Dedicated Host, say) are left out; an event must name one.
+    affectedEntities: z
+      .array(z.object({ entityValue: z.string(), status: z.string().optional() }))
+      .transform((entities) => entities.flatMap((e) => {
+        const instance = EntityInstanceSchema.safeParse(e.entityValue);
+        return instance.success ? [{ ...e, entityValue: instance.data }] : [];
+      }))
+      .refine((entities) => entities.length > 0, 'must name at least one EC2 instance (an id or an instance ARN)'),
   }),
 });
 
@@ -227,8 +233,8 @@ export function alarmHint(event: TickEvent): AlarmHint | undefined {
 }
 
 /** One cluster's tick, as the fan-out puts it on the FIFO queue (MessageGroupId = cluster). `at` is
- * the waking event's time: with the cluster and the trigger it makes the deduplication id, so an
- * event delivered twice ticks each cluster once. */
+ * the waking event's time (a follow-up's: when it is due): with the cluster and the trigger it makes
+ * the deduplication id, so an event delivered twice ticks each cluster once. */
 export const TickMessageSchema = z
   .object({
     cluster: ClusterNameSchema,
@@ -237,7 +243,7 @@ export const TickMessageSchema = z
       z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict(),
       z.object({ kind: z.literal('instance'), event: z.string().min(1) }).strict(),
       // A cluster ticked again while a new member is on its way; `at` is when it is due.
-      z.object({ kind: z.literal('follow-up'), until: z.number().int().min(0).max(MAX_TIME_MS) }).strict(),
+      z.object({ kind: z.literal('follow-up') }).strict(),
     ]),
     at: z.string().min(1),
   })

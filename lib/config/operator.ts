@@ -76,8 +76,10 @@ export function mergeRequests(a: OperatorRequests, b: OperatorRequests): Operato
   for (const r of [...a, ...b]) {
     const key = r.kind === 'create' ? r.kind : `${r.kind}:${r.serverId}`;
     const kept = newest.get(key);
+    if (!kept) newest.set(key, r);
+    else if (kept.kind === 'replace' && r.kind === 'replace') newest.set(key, mergedReplace(kept, r));
     // The same request recorded again (an event delivered twice) is not a newer one.
-    if (!kept || (r.at >= kept.at && r.id !== kept.id)) newest.set(key, r);
+    else if (r.at >= kept.at && r.id !== kept.id) newest.set(key, r);
   }
   const merged = [...newest.values()].sort((x, y) => x.at - y.at);
   while (merged.length > MAX_REQUESTS) {
@@ -85,6 +87,23 @@ export function mergeRequests(a: OperatorRequests, b: OperatorRequests): Operato
     merged.splice(oldestReport >= 0 ? oldestReport : 0, 1);
   }
   return merged;
+}
+
+type Request = OperatorRequests[number];
+type NoticeRequest = Extract<Request, { instanceId: string }>;
+const isNotice = (r: Request): r is NoticeRequest => 'instanceId' in r;
+const deadlineOf = (r: Request): number => (isNotice(r) ? (r.deadline ?? MAX_TIME_MS) : MAX_TIME_MS);
+
+/** Two replace requests for one server: the newer one, carrying the notice with the earlier deadline, so a later notice without one (a rebalance
+ * recommendation after a Spot warning, an operator's request) never hides how soon AWS acts. */
+function mergedReplace(kept: Request, r: Request): Request {
+  // The same notice again (Health may move its start): as it says now, at the time first seen.
+  if (r.id === kept.id) return { ...r, at: kept.at };
+  const newer = r.at >= kept.at ? r : kept;
+  const sooner = deadlineOf(r) <= deadlineOf(kept) ? r : kept;
+  if (!isNotice(sooner) || newer.kind !== 'replace' || deadlineOf(sooner) >= deadlineOf(newer)) return newer;
+  const { id, serverId, at } = newer;
+  return { id, kind: 'replace', serverId, at, instanceId: sooner.instanceId, ...(sooner.deadline === undefined ? {} : { deadline: sooner.deadline }), reason: sooner.reason };
 }
 
 /** A requests document written before requests were bounded (20 kept, reasons of 200 characters) is

@@ -36,8 +36,8 @@ export type Trigger =
   | { readonly kind: 'alarm'; readonly alarm: string }
   /** An EC2 or Health event about one of the cluster's instances (`event` says what it said). */
   | { readonly kind: 'instance'; readonly event: string }
-  /** Again while a new member is on its way, until `until` (epoch ms). */
-  | { readonly kind: 'follow-up'; readonly until: number }
+  /** Again while a new member is on its way. */
+  | { readonly kind: 'follow-up' }
   | { readonly kind: 'manual'; readonly command: string };
 
 export interface ClusterPorts {

@@ -148,14 +148,10 @@ export interface MessageOutcome {
   readonly failure?: ControllerError;
 }
 
-/** A batch from the FIFO queue: clusters side by side, a cluster's messages in order; each record
- * parsed on its own. A message fails (and SQS delivers it again, then dead-letters it) when it is
- * malformed, when its tick failed in a way the next tick would too (invalid input, access, unsafe),
- * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
- * messages. */
 /**
  * While a member's replacement is on its way (launched, booting, syncing), the cluster is ticked
- * again every `everyMs` for up to `forMs` instead of leaving the swap to the next minute's tick: on
+ * again every `everyMs`, up to `forMs` after the replacement started, instead of leaving the swap to
+ * the next minute's tick: on
  * EC2 a joiner syncs about a minute after its launch, and the swap then follows within seconds. A
  * follow-up is a message of its own on the cluster's group, due at a mark of the `everyMs` grid (so
  * follow-ups queued by two ticks share a deduplication id), which the consumer holds until it is
@@ -184,6 +180,11 @@ export function awaitsReplacement(step: Step | undefined, operation: Operation |
   return step?.kind === 'launch' || (step?.kind === 'wait' && (step.blockedBy === 'joiner-starting' || step.blockedBy === 'joiner-syncing'));
 }
 
+/** A batch from the FIFO queue: clusters side by side, a cluster's messages in order; each record
+ * parsed on its own. A message fails (and SQS delivers it again, then dead-letters it) when it is
+ * malformed, when its tick failed in a way the next tick would too (invalid input, access, unsafe),
+ * or when its tick is still running at `deadlineMs`; a failure never holds up another cluster's
+ * messages. */
 export async function handleTickMessages(deps: Deps, event: unknown, options: { readonly deadlineMs: number; readonly followUp?: FollowUp; readonly queue?: TickQueue }): Promise<MessageOutcome[]> {
   const deadlineAt = Date.now() + options.deadlineMs;
   const { Records: ids } = parseOrThrow(SqsEventSchema, event, 'SQS event');
@@ -242,11 +243,15 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
     deps.log.error(failure.message, { cluster, messageId });
     return { messageId, cluster, failure };
   }
-  if (followUp && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, result.thought?.state.operation)) {
-    const until = trigger.kind === 'follow-up' ? trigger.until : Date.now() + followUp.forMs;
-    const due = followUpDue(Date.now(), followUp);
+  const operation = result.thought?.state.operation;
+  if (followUp && operation && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, operation)) {
+    // Past its own mark, even when run early for the deadline: the same mark would be deduplicated away.
+    const due = followUpDue(trigger.kind === 'follow-up' ? Math.max(Date.now(), Date.parse(message.at)) : Date.now(), followUp);
+    // Bounded by the replacement's start, not by the message: every tick that queues one agrees.
     // The schedule is the safety net: a follow-up not queued costs seconds, not the heal.
-    if (due < until) await followUp.queue.send([{ cluster, trigger: { kind: 'follow-up', until }, at: new Date(due).toISOString() }]).catch((err: unknown) => deps.log.warn(`follow-up of ${cluster} not queued: ${toControllerError(err).message}`, { cluster }));
+    if (due < operation.startedAt + followUp.forMs) {
+      await followUp.queue.send([{ cluster, trigger: { kind: 'follow-up' }, at: new Date(due).toISOString() }]).catch((err: unknown) => deps.log.warn(`follow-up of ${cluster} not queued: ${toControllerError(err).message}`, { cluster }));
+    }
   }
   // A transient failure or a conflict is the next minute's to retry; what a retry cannot fix
   // (a bad spec, refused access, an unsafe picture) is reported, so it ends in the dead-letter queue.

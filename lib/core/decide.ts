@@ -185,16 +185,22 @@ function replacements(spec: ClusterSpec, state: ControllerState, observed: Obser
     .filter((x) => x.v?.status === 'failed')
     .sort((a, b) => (a.m.role === b.m.role ? (a.v?.since ?? 0) - (b.v?.since ?? 0) : a.m.role === 'voter' ? -1 : 1));
   for (const { m, v } of failed) add({ serverId: m.serverId, role: m.role, reason: 'failed', why: `replace ${m.role} ${m.serverId}: ${v?.evidence}` });
-  // Requests (an operator's, or notices of several servers at once): a notice due soon first, then
-  // the leader last (its replacement costs an election, and a follower it hands the lead to may be
-  // one to replace next), then the earliest deadline, then the order they came in.
+  // Requests (an operator's, or notices of several servers at once): notices due soon first, the
+  // earliest first (AWS takes the server then, leader or not); then the leader last (its replacement
+  // costs an election, and a follower it hands the lead to may be one to replace next), then the
+  // earliest deadline; ties in the order they came in.
   const leader = leaderOf(observed.probes);
   const notices = observed.requests.notices ?? {};
   const deadline = (id: ServerId): number => notices[id]?.deadline ?? MAX_TIME_MS;
   const urgent = (id: ServerId): boolean => deadline(id) - now <= NOTICE_URGENT_MS;
   const requested = [...new Set([...state.replaceRequests, ...observed.requests.replace])]
     .flatMap((id) => members.filter((m) => m.serverId === id))
-    .sort((a, b) => Number(urgent(b.serverId)) - Number(urgent(a.serverId)) || Number(a.serverId === leader) - Number(b.serverId === leader) || deadline(a.serverId) - deadline(b.serverId));
+    .sort((a, b) => {
+      const lastLeader = Number(a.serverId === leader) - Number(b.serverId === leader);
+      const earliest = deadline(a.serverId) - deadline(b.serverId);
+      const soon = Number(urgent(b.serverId)) - Number(urgent(a.serverId));
+      return soon || (urgent(a.serverId) ? earliest || lastLeader : lastLeader || earliest);
+    });
   for (const m of requested) {
     const last = m.serverId === leader && requested.length > 1 && m === requested.at(-1) ? ' (leader last)' : '';
     add({ serverId: m.serverId, role: m.role, reason: 'requested', why: `replace ${m.role} ${m.serverId}: ${notices[m.serverId]?.reason ?? 'an operator asked for it'}${last}` });

@@ -144,7 +144,6 @@ export function runMttr(run: MttrRun): MttrResult {
   let failed = false;
   let healedAt: number | undefined;
   const followUps: number[] = [];
-  let chainStart = 0;
   while (healedAt === undefined || fleet.tick - healedAt < (run.settleMs ?? 0)) {
     const nextScheduled = scheduled;
     const nextWake = Math.min(nextScheduled, ...wakes, ...followUps);
@@ -159,7 +158,6 @@ export function runMttr(run: MttrRun): MttrResult {
     if (start - failedAt > HORIZON_MS) break;
     if (followUps.includes(nextWake)) followUps.splice(followUps.indexOf(nextWake), 1);
     else {
-      chainStart = start;
       if (nextWake === nextScheduled) scheduled += t.scheduleMs;
       else wakes.splice(wakes.indexOf(nextWake), 1);
     }
@@ -169,7 +167,8 @@ export function runMttr(run: MttrRun): MttrResult {
     const step = tick(nextWake, fresh ? { ...NO_REQUESTS, replace: [victim], notices: { [victim]: { reason, deadline: requestAt + lead } } } : undefined);
     if (step.kind !== 'none' && step.kind !== 'wait') steps.push({ atMs: fleet.tick - failedAt, step });
     const followUpAt = followUpDue(fleet.tick, FOLLOW_UP);
-    if (awaitsReplacement(step, state.operation) && followUpAt - chainStart < FOLLOW_UP.forMs && !followUps.includes(followUpAt)) followUps.push(followUpAt);
+    const operation = state.operation;
+    if (operation && awaitsReplacement(step, operation) && followUpAt < operation.startedAt + FOLLOW_UP.forMs && !followUps.includes(followUpAt)) followUps.push(followUpAt);
     account(fleet.tick);
     if (healedAt === undefined && failed && missingSince === undefined && !fleet.config.members.some((m) => m.serverId === victim)) healedAt = fleet.tick;
   }

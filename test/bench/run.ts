@@ -11,7 +11,7 @@ import { measureBundles } from './bundle.js';
 import { measureCoreThroughput } from './coreThroughput.js';
 import { measureCost } from './cost.js';
 import { measureDisturbance } from './disturbance.js';
-import { HUNG_FAIL_AFTER_SECONDS, measureMttr } from './mttr.js';
+import { HUNG_FAIL_AFTER_SECONDS, measureMttr, type MttrRun } from './mttr.js';
 import { measureSimulator } from './simulator.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -70,8 +70,11 @@ async function main(): Promise<void> {
       rows.push(['  election (-> a new leader serves; ZooKeeper)', spare.map((r) => r.quorumMs - r.failedMs), 'ms', '']);
       rows.push(['  spare resync (-> the swap step: the spare follows the new leader; ZooKeeper)', spare.map((r) => r.detectionMs - r.quorumMs), 'ms', '']);
     }
-    rows.push(['  swap (the swap step -> 3 synced voters)', spare.map((r) => r.totalMs - r.detectionMs), 'ms', judged ? '<= 500' : '']);
-    if (judged) rows.push(['  runs whose swap is within 500 ms', [spare.filter((r) => r.totalMs - r.detectionMs <= 500).length], 'runs', `all ${spare.length}`]);
+    // A follower's swap counts from the tick that fails it; a leader's from the swap step (after
+    // the election and the spare's resync, the rows above): every part of the total is in a row.
+    const healFrom = (r: MttrRun): number => (leader ? r.detectionMs : r.failedMs);
+    rows.push([`  swap (${leader ? 'the swap step' : 'the tick that fails it'} -> 3 synced voters)`, spare.map((r) => r.totalMs - healFrom(r)), 'ms', judged ? '<= 500' : '']);
+    if (judged) rows.push(['  runs whose swap is within 500 ms', [spare.filter((r) => r.totalMs - healFrom(r) <= 500).length], 'runs', `all ${spare.length}`]);
   }
   notes.push(
     'Hot spares (issue 14): the same cluster with `hotSpares: 1` (3 voters and a synced non-voting follower outside the config) heals a killed voter with ONE reconfig that swaps the spare in: no launch, no boot, no sync; the spare is launched again afterwards. A killed leader first costs an election (ZooKeeper: nothing commits without a leader), and the spare follows the new leader before it is swapped in (the controller waits for it rather than launch). Each run is judged on its own: from the swap step (detection, and for a killed leader the election and the resync of the spare) to 3 synced voters within 500 ms.',
@@ -156,9 +159,10 @@ async function main(): Promise<void> {
   rows.push(['modelled seconds with a voter missing after a Spot notice (2 min ahead), 1 hot spare', spares.mttrSeconds.notice.one, 's', '']);
   // The year steps whole minutes: a heal of seconds counts a minute. The MTTR model's median per
   // voter failure gives the same year at the second.
-  const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  // The mean, not the median: it stands for a total, and the hung case's times are skewed.
+  const mean = (values: readonly number[]): number => Math.round((values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)) * 10) / 10;
   const year = (y: (typeof spares.year)['ec2Knows']['none'], mttrSeconds: readonly number[]): string =>
-    `${y.minutesVoterMissing.toLocaleString('en-US')} minutes with a voter missing at one-minute resolution (${y.minutesVoterMissingQuorumKept.toLocaleString('en-US')} in the clusters that kept their quorum), ${Math.round((y.voterFailures * median(mttrSeconds)) / 60).toLocaleString('en-US')} at the MTTR model's (${y.voterFailures} voter failures x ${median(mttrSeconds)} s), ${y.serverMinutes.toLocaleString('en-US')} server-minutes, ${y.failures} failures, ${y.notices} notices (${y.noticesTakenInConfig} taken before the voter was replaced), ${y.launches} launches, ${y.spareSwaps} spare swaps, quorum availability ${y.quorumAvailability} (${y.clustersLosingQuorum} clusters lost it)`;
+    `${y.minutesVoterMissing.toLocaleString('en-US')} minutes with a voter missing at one-minute resolution (${y.minutesVoterMissingQuorumKept.toLocaleString('en-US')} in the clusters that kept their quorum), ${Math.round((y.voterFailures * mean(mttrSeconds)) / 60).toLocaleString('en-US')} at the MTTR model's (${y.voterFailures} voter failures x its mean ${mean(mttrSeconds)} s), ${y.serverMinutes.toLocaleString('en-US')} server-minutes, ${y.failures} failures, ${y.notices} notices (${y.noticesTakenInConfig} taken before the voter was replaced), ${y.launches} launches, ${y.spareSwaps} spare swaps, quorum availability ${y.quorumAvailability} (${y.clustersLosingQuorum} clusters lost it)`;
   for (const [kind, mttr, label] of [['ec2Knows', 'terminated', 'EC2 terminates the instance (an event wakes the tick)'], ['hung', 'hung', 'the server hangs (missed probes only)']] as const) {
     const seconds = spares.mttrSeconds[mttr];
     notes.push(`Hot spares, ${fleetOf} (3 voters, 3 zones, ${spares.failureRate * 100} %/server-minute failures where ${label}, Spot-style notices at ${spares.noticeRate * 100} %/server-minute): without a spare ${year(spares.year[kind].none, seconds.none)}; with one ${year(spares.year[kind].one, seconds.one)}.`);

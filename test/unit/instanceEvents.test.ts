@@ -82,7 +82,12 @@ describe('instance events, parsed', () => {
     expect(() => parseWakeEvent({ ...spot, 'detail-type': 'EC2 Fleet Spot Instance Request Change' })).toThrow('detail-type: expected "EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation" (got "EC2 Fleet Spot Instance Request Change")');
     const health = sample('health-instance-retirement.json');
     expect(() => parseWakeEvent({ ...health, detail: { ...(health.detail as object), startTime: 'soon' } })).toThrow(/detail\.startTime: must be a date/);
-    expect(() => parseWakeEvent({ ...health, detail: { ...(health.detail as object), affectedEntities: [] } })).toThrow(/detail\.affectedEntities/);
+    expect(() => parseWakeEvent({ ...health, detail: { ...(health.detail as object), affectedEntities: [] } })).toThrow(/detail\.affectedEntities: must name at least one EC2 instance/);
+    // An entity that is no instance (a Dedicated Host) is left out, the instances kept; none left is refused.
+    const host = { entityValue: 'h-0123456789abcdef0' };
+    const mixed = parseWakeEvent({ ...health, detail: { ...(health.detail as object), affectedEntities: [host, { entityValue: NOTICED }] } });
+    expect(isInstanceEvent(mixed) && instanceEventFacts(mixed).instanceIds).toEqual([NOTICED]);
+    expect(() => parseWakeEvent({ ...health, detail: { ...(health.detail as object), affectedEntities: [host] } })).toThrow(/detail\.affectedEntities: must name at least one EC2 instance/);
     expect(() => parseWakeEvent({ source: 'aws.s3' })).toThrow('source: expected "aws.events" (schedule), "aws.cloudwatch" (alarm), "aws.ec2" or "aws.health" (instance events) (got "aws.s3")');
   });
 });

@@ -98,12 +98,18 @@ describe('decide', () => {
     const notices = { 2: { reason: 'spot interruption (terminate) by 2026-12-02T10:02:00Z', deadline: T0 + 120_000 }, 3: { reason: 'spot interruption (terminate) by 2026-12-02T10:02:10Z', deadline: T0 + 130_000 } };
     const observed = { ...base, requests: { ...base.requests, replace: [2, 4, 3], notices } };
     const d = decision(spec, observed);
-    expect(d.replacements.map((r) => r.serverId)).toEqual([3, 2, 4]);
+    // Both due within minutes: the earliest first, the leader's included; the observer (no deadline) after.
+    expect(d.replacements.map((r) => r.serverId)).toEqual([2, 3, 4]);
     expect(d.replacements.map((r) => r.why)).toEqual([
-      'replace voter 3: spot interruption (terminate) by 2026-12-02T10:02:10Z',
       'replace voter 2: spot interruption (terminate) by 2026-12-02T10:02:00Z',
+      'replace voter 3: spot interruption (terminate) by 2026-12-02T10:02:10Z',
       'replace observer 4: an operator asked for it',
     ]);
+    // Due at the same second: the leader last.
+    const same = { ...notices, 3: { ...notices[3], deadline: T0 + 120_000 } };
+    const tie = decision(spec, { ...base, requests: { ...base.requests, replace: [2, 3], notices: same } });
+    expect(tie.replacements.map((r) => r.serverId)).toEqual([3, 2]);
+    expect(tie.replacements[1]?.why).toMatch(/\(leader last\)$/);
     // Alone, the leader is simply next, and nothing says 'last'.
     const alone = decision(spec, { ...base, requests: { ...base.requests, replace: [2], notices } });
     expect(alone.replacements.map((r) => r.why)).toEqual(['replace voter 2: spot interruption (terminate) by 2026-12-02T10:02:00Z']);
@@ -119,13 +125,15 @@ describe('decide', () => {
     expect(d.replacements.at(-1)?.why).toBe('replace voter 1: scheduled retirement in 3 days (leader last)');
   });
 
-  it('replaces a server whose notice is due within NOTICE_URGENT_MS first, the leader too', () => {
+  it('replaces servers whose notices are due within NOTICE_URGENT_MS first, the earliest first, the leader too', () => {
     const spec = testSpec();
     const base = observe(spec, { voters: [1, 2, 3], leader: 1 });
     const dueIn = (ms: number) => ({ reason: `due in ${ms} ms`, deadline: T0 + ms });
     const urgentLeader = { 1: dueIn(NOTICE_URGENT_MS), 2: dueIn(NOTICE_URGENT_MS + 1) };
     expect(decision(spec, { ...base, requests: { ...base.requests, replace: [2, 1], notices: urgentLeader } }).replacements.map((r) => r.serverId)).toEqual([1, 2]);
-    const bothUrgent = { 1: dueIn(60_000), 2: dueIn(NOTICE_URGENT_MS) };
+    const bothUrgent = { 1: dueIn(NOTICE_URGENT_MS), 2: dueIn(60_000) };
     expect(decision(spec, { ...base, requests: { ...base.requests, replace: [1, 2], notices: bothUrgent } }).replacements.map((r) => r.serverId)).toEqual([2, 1]);
+    const leaderSooner = { 1: dueIn(90_000), 2: dueIn(10 * 60_000) };
+    expect(decision(spec, { ...base, requests: { ...base.requests, replace: [2, 1], notices: leaderSooner } }).replacements.map((r) => r.serverId)).toEqual([1, 2]);
   });
 });
