@@ -166,7 +166,13 @@ export interface InstanceNotice {
 
 /** What an instance event says: the instances it names, what woke us (for the log and the queue's
  * deduplication), and, when instances should be replaced while they still run, the notice. */
-export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds: readonly string[]; readonly wake: string; readonly notice: InstanceNotice | undefined } {
+export function instanceEventFacts(event: InstanceEvent): {
+  readonly instanceIds: readonly string[];
+  readonly wake: string;
+  readonly notice: InstanceNotice | undefined;
+  /** Instances the event says are going away (stopping, stopped, shutting down, terminated). */
+  readonly gone: readonly string[];
+} {
   const notice = (instanceIds: readonly string[], what: string, deadline: number | undefined, key = event.id): InstanceNotice => ({
     reason: deadline === undefined ? what : `${what} by ${new Date(deadline).toISOString().replace('.000Z', 'Z')}`,
     ...(deadline === undefined ? {} : { deadline }),
@@ -176,18 +182,19 @@ export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds
   switch (event['detail-type']) {
     case 'EC2 Instance State-change Notification': {
       const id = event.detail['instance-id'];
-      return { instanceIds: [id], wake: `instance ${id} ${event.detail.state}`, notice: undefined };
+      const going = event.detail.state !== 'pending' && event.detail.state !== 'running';
+      return { instanceIds: [id], wake: `instance ${id} ${event.detail.state}`, notice: undefined, gone: going ? [id] : [] };
     }
     case 'EC2 Spot Instance Interruption Warning': {
       const id = event.detail['instance-id'];
       const action = event.detail['instance-action'];
       // Two minutes from the warning (hibernation begins at once: the deadline is then the event's time).
       const deadline = Date.parse(event.time) + (action === 'hibernate' ? 0 : SPOT_NOTICE_MS);
-      return { instanceIds: [id], wake: `spot interruption of ${id}`, notice: notice([id], `spot interruption (${action})`, deadline) };
+      return { instanceIds: [id], wake: `spot interruption of ${id}`, notice: notice([id], `spot interruption (${action})`, deadline), gone: [] };
     }
     case 'EC2 Instance Rebalance Recommendation': {
       const id = event.detail['instance-id'];
-      return { instanceIds: [id], wake: `rebalance recommendation for ${id}`, notice: notice([id], 'spot rebalance recommendation (no deadline given)', undefined) };
+      return { instanceIds: [id], wake: `rebalance recommendation for ${id}`, notice: notice([id], 'spot rebalance recommendation (no deadline given)', undefined), gone: [] };
     }
     case 'AWS Health Event': {
       const { eventTypeCode: code, statusCode, affectedEntities, startTime, eventArn } = event.detail;
@@ -196,7 +203,7 @@ export function instanceEventFacts(event: InstanceEvent): { readonly instanceIds
       // An event that is over, or an instance it no longer affects, asks for nothing: it only wakes the tick.
       const affected = [...new Set(affectedEntities.filter((e) => e.status !== 'RESOLVED').map((e) => e.entityValue))];
       const asks = retiring !== undefined && statusCode !== 'closed' && affected.length > 0;
-      return { instanceIds: ids, wake: `${code} (${statusCode}) for ${ids.join(',')}`, notice: asks ? notice(affected, retiring, Date.parse(startTime), eventArn) : undefined };
+      return { instanceIds: ids, wake: `${code} (${statusCode}) for ${ids.join(',')}`, notice: asks ? notice(affected, retiring, Date.parse(startTime), eventArn) : undefined, gone: [] };
     }
   }
 }
@@ -241,7 +248,8 @@ export const TickMessageSchema = z
     trigger: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('schedule') }).strict(),
       z.object({ kind: z.literal('alarm'), alarm: z.string().min(1) }).strict(),
-      z.object({ kind: z.literal('instance'), event: z.string().min(1) }).strict(),
+      // `gone`: the cluster's instances the event says are going away, which its tick checks EC2 lists so.
+      z.object({ kind: z.literal('instance'), event: z.string().min(1), gone: z.array(InstanceIdSchema).min(1).max(10).optional() }).strict(),
       // A cluster ticked again while a new member is on its way; `at` is when it is due.
       z.object({ kind: z.literal('follow-up') }).strict(),
     ]),

@@ -35,7 +35,7 @@ export type Trigger =
   | { readonly kind: 'schedule' }
   | { readonly kind: 'alarm'; readonly alarm: string }
   /** An EC2 or Health event about one of the cluster's instances (`event` says what it said). */
-  | { readonly kind: 'instance'; readonly event: string }
+  | { readonly kind: 'instance'; readonly event: string; readonly gone?: readonly string[] }
   /** Again while a new member is on its way. */
   | { readonly kind: 'follow-up' }
   | { readonly kind: 'manual'; readonly command: string };

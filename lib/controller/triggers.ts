@@ -78,7 +78,7 @@ export async function handleInstanceEvent(
   now: number,
   options: { readonly owners: InstanceOwners; readonly queue?: TickQueue },
 ): Promise<{ readonly clusters: readonly string[]; readonly results: readonly TickResult[] }> {
-  const { instanceIds, wake, notice } = instanceEventFacts(event);
+  const { instanceIds, wake, notice, gone } = instanceEventFacts(event);
   const owners = await options.owners.ownersOf(instanceIds);
   const known = new Set(await deps.store.listClusters());
   const ours = [...owners].filter(([instanceId, owner]) => {
@@ -98,12 +98,15 @@ export async function handleInstanceEvent(
     }
   }
   const clusters = [...new Set(ours.map(([, owner]) => owner.cluster))];
-  const trigger = { kind: 'instance', event: wake } as const;
+  const triggerOf = (cluster: string): Trigger & TickMessage['trigger'] => {
+    const going = ours.filter(([id, owner]) => owner.cluster === cluster && gone.includes(id)).map(([id]) => id);
+    return { kind: 'instance', event: wake, ...(going.length > 0 ? { gone: going } : {}) };
+  };
   if (options.queue) {
-    await options.queue.send(clusters.map((cluster) => ({ cluster, trigger, at: event.time })));
+    await options.queue.send(clusters.map((cluster) => ({ cluster, trigger: triggerOf(cluster), at: event.time })));
     return { clusters, results: [] };
   }
-  return { clusters, results: await Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, trigger))) };
+  return { clusters, results: await Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, triggerOf(cluster)))) };
 }
 
 /** Files the alarm's failure report when it names a server of one of our clusters; answers that cluster. */
@@ -243,13 +246,17 @@ async function tickMessage(deps: Deps, messageId: string, record: unknown, deadl
     deps.log.error(failure.message, { cluster, messageId });
     return { messageId, cluster, failure };
   }
-  const operation = result.thought?.state.operation;
-  if (followUp && operation && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, operation)) {
+  if (followUp) {
     // Past its own mark, even when run early for the deadline: the same mark would be deduplicated away.
     const due = followUpDue(trigger.kind === 'follow-up' ? Math.max(Date.now(), Date.parse(message.at)) : Date.now(), followUp);
+    const operation = result.thought?.state.operation;
     // Bounded by the replacement's start, not by the message: every tick that queues one agrees.
+    const awaits = operation !== undefined && (result.outcome === 'acted' || result.outcome === 'waited') && awaitsReplacement(result.step, operation) && due < operation.startedAt + followUp.forMs;
+    // EC2 said an instance is going away but still lists it running (its listing lags the event by
+    // seconds): one look again, which then fails its server at once, instead of missed probes.
+    const lags = trigger.kind === 'instance' && (trigger.gone ?? []).some((id) => result.observation?.instances.some((i) => i.instanceId === id && (i.state === 'running' || i.state === 'pending')));
     // The schedule is the safety net: a follow-up not queued costs seconds, not the heal.
-    if (due < operation.startedAt + followUp.forMs) {
+    if (awaits || lags) {
       await followUp.queue.send([{ cluster, trigger: { kind: 'follow-up' }, at: new Date(due).toISOString() }]).catch((err: unknown) => deps.log.warn(`follow-up of ${cluster} not queued: ${toControllerError(err).message}`, { cluster }));
     }
   }

@@ -141,6 +141,30 @@ describe('follow-up ticks while a new server is on its way', () => {
     expect(queue.sent).toEqual([]);
   });
 
+  it('looks again once when EC2 said an instance is going away but still lists it running (its listing lags the event)', async () => {
+    const store = new MemoryStateStore();
+    const spec = ClusterSpecSchema.parse({ cluster: 'orders', zones: [{ name: 'a' }] });
+    await store.writeSpec('orders', spec);
+    const model = new ModelEnsemble(spec, [1, 2, 3]);
+    const deps = modelDeps(store, new Map([['orders', model]]));
+    const queue = keptQueue();
+    // Server 2 runs on an instance whose id the message schema takes (the model's own are short).
+    const instanceOf2 = 'i-0a1b2c3d4e5f60002';
+    const server2 = model.servers.get(2);
+    if (!server2) throw new Error('no server 2');
+    model.servers.set(2, { ...server2, instanceId: instanceOf2 });
+    const goneMessage = (gone: string): TickMessage => ({ cluster: 'orders', trigger: { kind: 'instance', event: `instance ${gone} shutting-down`, gone: [gone] }, at: '2026-12-01T10:00:00Z' });
+    const deliver = (message: TickMessage) => handleTickMessages(deps, { Records: [{ messageId: 'm', eventSource: 'aws:sqs', body: JSON.stringify(message), attributes: { MessageGroupId: 'orders' } }] }, { deadlineMs: 30_000, followUp: { everyMs: 20, forMs: 10_000 }, queue });
+    await deliver(goneMessage(instanceOf2));
+    expect(queue.sent.map((m) => m.trigger.kind)).toEqual(['follow-up']);
+    // Listed as going away: the tick itself acts on it; no look again for the listing's sake.
+    queue.sent.length = 0;
+    model.fail(2, 'stopped');
+    const [outcome] = await deliver(goneMessage(instanceOf2));
+    expect(outcome?.result?.step?.kind).toBe('launch');
+    expect(queue.sent).toHaveLength(1); // the replacement's own follow-up
+  });
+
   it('gives follow-ups queued by two ticks for the same mark one deduplication id: SQS keeps one', async () => {
     const sqs = new FakeSqsFifo('zk-autoscaler-test-tick.fifo');
     const queue = new SqsTickQueue(sqs.client, 'zk-autoscaler-test-tick.fifo', { spreadMs: 0, retry: { attempts: 1, baseDelayMs: 0, sleep: async () => undefined } });

@@ -53,7 +53,9 @@ describe('instance events, parsed', () => {
     const facts = instanceEventFacts(event);
     // The same notice again is known by the EventBridge event's id, or Health's event ARN (Health sends updates and Region copies).
     const key = event.source === 'aws.health' ? event.detail.eventArn : event.id;
-    expect(facts).toEqual({ instanceIds: [NOTICED], wake, notice: notice && { ...notice, instanceIds: [NOTICED], key } });
+    // Only a state change says the instance is going away now.
+    const gone = file === 'ec2-instance-terminated.json' ? [NOTICED] : [];
+    expect(facts).toEqual({ instanceIds: [NOTICED], wake, notice: notice && { ...notice, instanceIds: [NOTICED], key }, gone });
     if (notice) expect(Buffer.byteLength(notice.reason)).toBeLessThanOrEqual(TEXT_BYTES.reason);
   });
 
@@ -101,7 +103,8 @@ describe('instance events, routed', () => {
       const event = instanceEvent(file);
       const woken = await handleInstanceEvent(deps, event, 1_000, { owners: owners({ [NOTICED]: { cluster: 'orders', serverId: 2 } }), queue: { send: async (m) => void sent.push(...m) } });
       expect(woken.clusters).toEqual(['orders']);
-      expect(sent).toEqual([{ cluster: 'orders', trigger: { kind: 'instance', event: instanceEventFacts(event).wake }, at: event.time }]);
+      const { wake, gone } = instanceEventFacts(event);
+      expect(sent).toEqual([{ cluster: 'orders', trigger: { kind: 'instance', event: wake, ...(gone.length > 0 ? { gone } : {}) }, at: event.time }]);
       const requests = await store.readRequests('orders');
       const notice = instanceEventFacts(event).notice;
       const deadline = notice?.deadline === undefined ? {} : { deadline: notice.deadline };
