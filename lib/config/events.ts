@@ -47,7 +47,7 @@ export type TickEvent = z.output<typeof ScheduleEventSchema> | z.output<typeof A
 // What EC2 and AWS Health say about an instance (docs/aws-facts.md §11). They name the instance,
 // not our tags: the tick function finds its cluster (one DescribeInstances) and wakes that tick.
 
-const InstanceIdSchema = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- and 8 or 17 hex digits)');
+export const InstanceIdSchema = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- and 8 or 17 hex digits)');
 /** EventBridge's time: ISO 8601 in UTC, to the second. */
 const EventTimeSchema = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date');
 /** Every EventBridge event has its own id: a notice delivered twice files one request. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_REQUESTS, MAX_TIME_MS, TEXT_BYTES } from '../core/limits.js';
 import { clipText } from '../core/text.js';
+import { InstanceIdSchema } from './events.js';
 import { ClusterNameSchema } from './spec.js';
 import { boundedText } from './state.js';
 import { strictObject } from './strict.js';
@@ -54,7 +55,7 @@ export const OperatorRequestsSchema = z.preprocess(
         ...requestFields,
         kind: z.literal('replace'),
         serverId: z.number().int().min(1).max(255),
-        instanceId: z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id'),
+        instanceId: InstanceIdSchema,
         deadline: z.number().int().min(0).max(MAX_TIME_MS).optional(),
       }),
       // Creating a cluster takes the super password and launches: the manual function records it
@@ -68,8 +69,10 @@ export type OperatorRequests = z.output<typeof OperatorRequestsSchema>;
 
 /**
  * Both lists' requests, oldest first: one per kind and server (the newest: an alarm that fires again
- * renews its report; a request with the id of the one kept is the same request, kept as it was), and when more than MAX_REQUESTS are left, reports go before replace and
- * forget requests, the oldest first: a storm of alarm reports never pushes out an operator's request.
+ * renews its report; a request with the id of the one kept is the same request, not a newer one;
+ * replace requests merge, mergedReplace), and when more than MAX_REQUESTS are left, reports go
+ * before replace and forget requests, the oldest first: a storm of alarm reports never pushes out an
+ * operator's request.
  */
 export function mergeRequests(a: OperatorRequests, b: OperatorRequests): OperatorRequests {
   const newest = new Map<string, OperatorRequests[number]>();
@@ -94,8 +97,9 @@ type NoticeRequest = Extract<Request, { instanceId: string }>;
 const isNotice = (r: Request): r is NoticeRequest => 'instanceId' in r;
 const deadlineOf = (r: Request): number => (isNotice(r) ? (r.deadline ?? MAX_TIME_MS) : MAX_TIME_MS);
 
-/** Two replace requests for one server: the newer one, carrying the notice with the earlier deadline, so a later notice without one (a rebalance
- * recommendation after a Spot warning, an operator's request) never hides how soon AWS acts. */
+/** Two replace requests for one server: the newer one, carrying the notice with the earlier
+ * deadline, so a later request without one (a rebalance recommendation after a Spot warning, an
+ * operator's) never hides how soon AWS acts. */
 function mergedReplace(kept: Request, r: Request): Request {
   // The same notice again (Health may move its start): as it says now, at the time first seen.
   if (r.id === kept.id) return { ...r, at: kept.at };

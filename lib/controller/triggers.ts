@@ -98,15 +98,15 @@ export async function handleInstanceEvent(
     }
   }
   const clusters = [...new Set(ours.map(([, owner]) => owner.cluster))];
-  const triggerOf = (cluster: string): Trigger & TickMessage['trigger'] => {
+  const triggerFor = (cluster: string): Trigger & TickMessage['trigger'] => {
     const going = ours.filter(([id, owner]) => owner.cluster === cluster && gone.includes(id)).map(([id]) => id);
     return { kind: 'instance', event: wake, ...(going.length > 0 ? { gone: going } : {}) };
   };
   if (options.queue) {
-    await options.queue.send(clusters.map((cluster) => ({ cluster, trigger: triggerOf(cluster), at: event.time })));
+    await options.queue.send(clusters.map((cluster) => ({ cluster, trigger: triggerFor(cluster), at: event.time })));
     return { clusters, results: [] };
   }
-  return { clusters, results: await Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, triggerOf(cluster)))) };
+  return { clusters, results: await Promise.all(clusters.map((cluster) => tickCluster(deps, cluster, triggerFor(cluster)))) };
 }
 
 /** Files the alarm's failure report when it names a server of one of our clusters; answers that cluster. */
@@ -154,12 +154,11 @@ export interface MessageOutcome {
 /**
  * While a member's replacement is on its way (launched, booting, syncing), the cluster is ticked
  * again every `everyMs`, up to `forMs` after the replacement started, instead of leaving the swap to
- * the next minute's tick: on
- * EC2 a joiner syncs about a minute after its launch, and the swap then follows within seconds. A
- * follow-up is a message of its own on the cluster's group, due at a mark of the `everyMs` grid (so
- * follow-ups queued by two ticks share a deduplication id), which the consumer holds until it is
- * due: whatever else shares its batch waits seconds, never the whole follow-up. Background work (a
- * spare, a scale-out) waits for the schedule.
+ * the next minute's tick: on EC2 a joiner syncs about a minute after its launch, and the swap then
+ * follows within seconds. A follow-up is a message of its own on the cluster's group, due at a mark
+ * of the `everyMs` grid (so follow-ups queued by two ticks share a deduplication id), which the
+ * consumer holds until it is due: whatever else shares its batch waits seconds, never the whole
+ * follow-up. Background work (a spare, a scale-out) waits for the schedule.
  */
 export interface FollowUp {
   readonly everyMs: number;
