@@ -5,6 +5,7 @@ import { jsonLog, processFleetFor, resumeLocalCluster, stopLocalCluster } from '
 import { ClusterSpecSchema, parseOrThrow, StartOptionsSchema, type ClusterSpec } from '../config/index.js';
 import { connectString as renderConnectString } from '../core/index.js';
 import { statusView, tickCluster } from '../controller/index.js';
+import { FOLLOW_UP } from '../controller/triggers.js';
 import { InvalidInputError } from '../errors.js';
 import { buildLocalDeps } from '../wiring/index.js';
 import { parseCommandLine } from './args.js';
@@ -75,9 +76,12 @@ export async function start(argv: readonly string[], io: Io & { tty: boolean }):
     if (io.tty) io.out(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C stops)\n${view}`);
     else if (substance !== shown) io.out(`--- ${new Date().toISOString()} ${result.outcome}\n${view}`);
     shown = substance;
-    // A server that dies wakes the controller at once (EC2 would send a state-change event).
+    // A server that dies wakes the controller at once (EC2 would send a state-change event). A tick
+    // that found something under way (an election after a leader died, a joiner syncing) looks again
+    // within FOLLOW_UP.everyMs, as the queue's follow-ups do on AWS, whatever the interval.
     const waiting = new AbortController();
-    await Promise.race([sleep(options.interval * 1000), stopped, processFleetFor(deps.store, cluster, spec).anyExit(watched, waiting.signal)]);
+    const pauseMs = result.outcome === 'steady' ? options.interval * 1000 : Math.min(options.interval * 1000, FOLLOW_UP.everyMs);
+    await Promise.race([sleep(pauseMs), stopped, processFleetFor(deps.store, cluster, spec).anyExit(watched, waiting.signal)]);
     waiting.abort();
   }
   await stopLocalCluster(deps.store, spec);

@@ -10,6 +10,7 @@ import { buildLocalDeps, type LocalDeps } from '../../lib/wiring/index.js';
 import { freeAddressPrefix } from '../support/addresses.js';
 import { killedAfterFirstLaunch } from '../support/doubles.js';
 import { trackDir } from '../support/ensemble.js';
+import { waitFor } from '../support/wait.js';
 
 // `create` on local mode, the same code path the tick and `npm start` run: a cluster from its spec
 // alone, a creation that stopped after its first launch finished by running it again (no
@@ -46,7 +47,12 @@ describe('create (local mode)', () => {
       `  server 2  ${prefix}.2  voter`,
       `  server 3  ${prefix}.3  voter`,
     ]);
-    const status = JSON.parse((await cli('status', '--json')).out) as { voters: { count: number; synced: number }; members: { serverId: number; zone: string }[] };
+    // create answers once a quorum serves; the third voter may still be syncing (a loaded machine).
+    type Status = { voters: { count: number; synced: number }; members: { serverId: number; zone: string }[] };
+    const status = await waitFor('3 synced voters', async () => {
+      const s = JSON.parse((await cli('status', '--json')).out) as Status;
+      return s.voters.synced === 3 ? s : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
     expect(status.voters).toMatchObject({ count: 3, synced: 3 });
     expect(status.members.map((m) => [m.serverId, m.zone])).toEqual([[1, 'a'], [2, 'b'], [3, 'c']]);
     expect((await cli('connect-string')).out.split('\n')[0]?.split(',')).toHaveLength(3);
